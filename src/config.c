@@ -1,0 +1,1145 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * config.c - load and validate peerwall.conf (libconfig syntax).
+ *
+ * The parse is one pass over the libconfig tree into a private struct
+ * pw_config that starts from the defaults. Each key is checked where it is
+ * read (type, sign, range), then the rules that tie keys together are
+ * checked at the end. Nothing stops at the first problem: an operator
+ * fixing a file wants every mistake in one run, each as "file:line: what",
+ * so helpers record the error and carry on with the default. Only a fully
+ * valid result is handed to the caller; on any error everything is freed
+ * and the caller's struct is zeroed, so a half-applied config cannot exist.
+ *
+ * Unknown keys are errors rather than warnings: "limts" or "syn_ppps"
+ * silently leaving a default in force is how a validator ends up with no
+ * SYN limit during an attack.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <libconfig.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/* A config file is a few KiB, or a few MiB with a long static ban list;
+ * anything bigger is the wrong file (or /dev/zero), not a config. */
+#define PW_CONFIG_MAX_FILE_BYTES (64u << 20)
+
+/* How far setting_line() looks back for a string literal: more than any
+ * comment between an array element and the token after it. */
+#define STRING_LINE_LOOKBACK 64
+
+/* Placeholder file name when the caller gives none. */
+#define PW_CONFIG_NONAME "<config>"
+
+/* Source lines of the keys that cross-checks refer to (0: not in the
+ * file, the default is in force). */
+struct pw_limit_lines {
+	unsigned pps, burst, syn_pps, syn_burst;
+};
+
+/* An integer literal that libconfig 1.5 stored wrapped (see
+ * scan_int_literals). */
+struct pw_int_wrap {
+	unsigned line;
+	int stored; /* what libconfig made of it */
+};
+
+struct parse {
+	const char *name;
+	const char *text;	  /* what libconfig parsed */
+	const char **line_starts; /* line_starts[n]: start of line n */
+	unsigned n_lines;
+	struct pw_config_errors *errs; /* may be NULL: only count */
+	size_t n_errors;	       /* including those not stored */
+	struct pw_config cfg;	       /* built here, copied out on success */
+	unsigned *trusted_lines;       /* per cfg.trusted entry */
+	unsigned *ban_lines;	       /* per cfg.bans entry */
+	struct pw_int_wrap *wraps;     /* literals reported as too wide */
+	size_t n_wraps;
+	unsigned line_bans, line_maps_bancidrs;
+	unsigned line_src_prefix_v4, line_src_prefix_v6;
+	unsigned line_net_prefix_v4, line_net_prefix_v6;
+	struct pw_limit_lines lines_source, lines_quarantine, lines_prefix,
+		lines_untrusted;
+};
+
+static const char *const top_keys[] = {
+	"interfaces",	 "mode",   "malformed", "protect", "trusted",	"bans",
+	"source_prefix", "limits", "maps",	"tick_ms", "attn_pkts", NULL,
+};
+static const char *const protect_keys[] = {"proto", "port", NULL};
+static const char *const source_prefix_keys[] = {"ipv4", "ipv6", NULL};
+static const char *const limits_keys[] = {"source", "quarantine", "prefix",
+					  "untrusted", NULL};
+static const char *const limit_keys[] = {"pps", "burst", "syn_pps", "syn_burst",
+					 NULL};
+static const char *const prefix_limit_keys[] = {
+	"ipv4", "ipv6", "pps", "burst", "syn_pps", "syn_burst", NULL};
+static const char *const maps_keys[] = {"sources", "prefixes", "sanctions",
+					"bancidrs", NULL};
+
+void pw_config_defaults(struct pw_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = PW_MODE_ENFORCE;
+	cfg->malformed = PW_MALFORMED_PASS;
+	cfg->src_prefix_v4 = PW_DEF_SRC_PREFIX_V4;
+	cfg->src_prefix_v6 = PW_DEF_SRC_PREFIX_V6;
+	cfg->net_prefix_v4 = PW_DEF_NET_PREFIX_V4;
+	cfg->net_prefix_v6 = PW_DEF_NET_PREFIX_V6;
+	cfg->source =
+		(struct pw_limit){PW_DEF_SRC_PPS, PW_DEF_SRC_BURST,
+				  PW_DEF_SRC_SYN_PPS, PW_DEF_SRC_SYN_BURST};
+	cfg->quarantine =
+		(struct pw_limit){PW_DEF_QUAR_PPS, PW_DEF_QUAR_BURST,
+				  PW_DEF_QUAR_SYN_PPS, PW_DEF_QUAR_SYN_BURST};
+	cfg->prefix = (struct pw_limit){PW_DEF_PREFIX_PPS, PW_DEF_PREFIX_BURST,
+					PW_DEF_PREFIX_SYN_PPS,
+					PW_DEF_PREFIX_SYN_BURST};
+	cfg->untrusted = (struct pw_limit){
+		PW_DEF_GLOBAL_PPS, PW_DEF_GLOBAL_BURST, PW_DEF_GLOBAL_SYN_PPS,
+		PW_DEF_GLOBAL_SYN_BURST};
+	cfg->maps = (struct pw_map_sizes){
+		PW_DEF_MAP_SOURCES, PW_DEF_MAP_PREFIXES, PW_DEF_MAP_SANCTIONS,
+		PW_DEF_MAP_BANCIDRS};
+	cfg->tick_ms = PW_DEF_TICK_MS;
+	cfg->attn_pkts = PW_DEF_ATTN_PKTS;
+}
+
+void pw_config_free(struct pw_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->protect);
+	free(cfg->trusted);
+	free(cfg->bans);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* --- error collection ---------------------------------------------------- */
+
+static void add_error(struct pw_config_errors *errs, const char *file,
+		      unsigned line, const char *fmt, va_list ap)
+{
+	char *msg;
+	int n;
+
+	if (!errs)
+		return;
+	if (errs->n >= PW_CONFIG_MAX_ERRORS) {
+		errs->dropped++;
+		return;
+	}
+	msg = errs->msg[errs->n++];
+	if (line > 0)
+		n = snprintf(msg, PW_CONFIG_ERRLEN, "%s:%u: ", file, line);
+	else
+		n = snprintf(msg, PW_CONFIG_ERRLEN, "%s: ", file);
+	if (n >= 0 && n < PW_CONFIG_ERRLEN)
+		vsnprintf(msg + n, PW_CONFIG_ERRLEN - n, fmt, ap);
+}
+
+static void report_file(struct parse *p, const char *file, unsigned line,
+			const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void report_file(struct parse *p, const char *file, unsigned line,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	p->n_errors++;
+	va_start(ap, fmt);
+	add_error(p->errs, file ? file : p->name, line, fmt, ap);
+	va_end(ap);
+}
+
+/* report_line(p, 0, ...) is an error about the file as a whole. */
+#define report_line(p, line, ...) report_file(p, NULL, line, __VA_ARGS__)
+
+/* --- source lines ------------------------------------------------------- */
+
+/* Where line n (1-based) of the text starts and ends. */
+static const char *line_bounds(const struct parse *p, unsigned n,
+			       const char **end)
+{
+	const char *start = p->line_starts[n];
+
+	*end = strchr(start, '\n');
+	if (!*end)
+		*end = start + strlen(start);
+	return start;
+}
+
+/* The line of setting s. libconfig 1.5 stamps an unnamed string (an array
+ * element) with the line of the token after it, because it reads ahead
+ * for "a" "b" concatenation: the last CIDR of a one-per-line array would
+ * point at the closing bracket. Only whitespace and comments can lie
+ * between the literal and that token, so walk back to the nearest line
+ * holding the literal. Escaped or concatenated strings are not found and
+ * keep libconfig's line. */
+static unsigned setting_line(const struct parse *p, const config_setting_t *s)
+{
+	unsigned line = config_setting_source_line(s), n;
+	const char *val, *start, *end, *hit;
+	size_t len;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
+	    config_setting_name(s) || config_setting_source_file(s) ||
+	    line == 0 || line > p->n_lines)
+		return line;
+	val = config_setting_get_string(s);
+	len = strlen(val);
+	for (n = line; n > 0 && line - n < STRING_LINE_LOOKBACK; n--) {
+		start = line_bounds(p, n, &end);
+		for (hit = start; (hit = memchr(hit, '"', end - hit)); hit++) {
+			if ((size_t)(end - hit) >= len + 2 &&
+			    memcmp(hit + 1, val, len) == 0 &&
+			    hit[len + 1] == '"')
+				return n;
+		}
+	}
+	return line;
+}
+
+static int index_lines(struct parse *p, const char *text)
+{
+	const char *c;
+	unsigned n = 1;
+
+	for (c = text; *c; c++)
+		n += *c == '\n';
+	p->line_starts = calloc(n + 1, sizeof(*p->line_starts));
+	if (!p->line_starts)
+		return -ENOMEM;
+	p->text = text;
+	p->n_lines = n;
+	p->line_starts[1] = text;
+	for (c = text, n = 1; *c; c++)
+		if (*c == '\n')
+			p->line_starts[++n] = c + 1;
+	return 0;
+}
+
+/* An error about setting s, at its line (and in its file, when it came
+ * from an @include). */
+#define report(p, s, ...)                                                      \
+	report_file(p, config_setting_source_file(s), setting_line(p, s),      \
+		    __VA_ARGS__)
+
+/* --- integer literals wider than 32 bits ---------------------------------- */
+
+/* libconfig 1.5 parses an integer literal without an L suffix with atoi():
+ * "burst = 4300000000;" silently becomes 5032704, "sources = 0x100000010;"
+ * becomes 16. Nothing in the parsed tree can tell, so the text is scanned
+ * for such literals (skipping strings, comments and names) and each one is
+ * reported with the fix. Literals in @include'd files are not scanned.
+ * Returns 0 or -ENOMEM. */
+static int scan_int_literals(struct parse *p, const char *text)
+{
+	const char *c = text, *start;
+	struct pw_int_wrap *grown;
+	unsigned line = 1;
+	long long v;
+	bool hex;
+
+	while (*c) {
+		if (*c == '\n') {
+			line++;
+			c++;
+		} else if (*c == '#' || (c[0] == '/' && c[1] == '/')) {
+			while (*c && *c != '\n')
+				c++;
+		} else if (c[0] == '/' && c[1] == '*') {
+			for (c += 2; *c && !(c[0] == '*' && c[1] == '/'); c++)
+				line += *c == '\n';
+			c += *c ? 2 : 0;
+		} else if (*c == '"') {
+			for (c++; *c && *c != '"'; c++) {
+				if (*c == '\\' && c[1])
+					c++;
+				line += *c == '\n';
+			}
+			c += *c ? 1 : 0;
+		} else if (isalpha((unsigned char)*c) || *c == '*') {
+			while (isalnum((unsigned char)*c) || *c == '_' ||
+			       *c == '-' || *c == '*')
+				c++;
+		} else if (isdigit((unsigned char)*c) ||
+			   ((*c == '-' || *c == '+') &&
+			    isdigit((unsigned char)c[1]))) {
+			start = c;
+			c += *c == '-' || *c == '+';
+			hex = c[0] == '0' && (c[1] == 'x' || c[1] == 'X');
+			for (c += hex ? 2 : 0; isxdigit((unsigned char)*c); c++)
+				if (!hex && !isdigit((unsigned char)*c))
+					break;
+			if (*c == 'L' || *c == '.' || *c == 'e' || *c == 'E') {
+				/* int64 or float: stored faithfully. */
+				while (isalnum((unsigned char)*c) ||
+				       *c == '.' || *c == '+' || *c == '-')
+					c++;
+				continue;
+			}
+			errno = 0;
+			v = strtoll(start, NULL, hex ? 16 : 10);
+			if (errno == 0 && v >= INT_MIN && v <= INT_MAX)
+				continue;
+			grown = realloc(p->wraps,
+					(p->n_wraps + 1) * sizeof(*p->wraps));
+			if (!grown)
+				return -ENOMEM;
+			p->wraps = grown;
+			/* atoi/strtoul keep the low 32 bits, or all ones once
+			 * the literal overflows long. */
+			p->wraps[p->n_wraps++] = (struct pw_int_wrap){
+				.line = line,
+				.stored = errno ? -1 : (int)(uint32_t)v,
+			};
+			report_line(p, line,
+				    "integer %.*s does not fit in 32 bits; "
+				    "write it as %.*sL",
+				    (int)(c - start), start, (int)(c - start),
+				    start);
+		} else {
+			c++;
+		}
+	}
+	return 0;
+}
+
+/* Already reported by scan_int_literals: don't add a second, confusing
+ * error about the wrapped value. */
+static bool is_wrapped(const struct parse *p, const config_setting_t *s)
+{
+	size_t i;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT ||
+	    config_setting_source_file(s))
+		return false;
+	for (i = 0; i < p->n_wraps; i++)
+		if (p->wraps[i].line == config_setting_source_line(s) &&
+		    p->wraps[i].stored == config_setting_get_int(s))
+			return true;
+	return false;
+}
+
+/* --- setting helpers ----------------------------------------------------- */
+
+/* "limits.source.pps", "protect[2].port": how the operator finds it. */
+static void setting_path(const config_setting_t *s, char *buf, size_t len)
+{
+	const config_setting_t *parent = config_setting_parent(s);
+	size_t n;
+
+	buf[0] = '\0';
+	if (!parent)
+		return;
+	setting_path(parent, buf, len);
+	n = strlen(buf);
+	if (config_setting_is_group(parent))
+		snprintf(buf + n, len - n, "%s%s", n ? "." : "",
+			 config_setting_name(s));
+	else
+		snprintf(buf + n, len - n, "[%d]", config_setting_index(s));
+}
+
+static const char *type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	default:
+		return "of unknown type";
+	}
+}
+
+static void report_type(struct parse *p, const config_setting_t *s,
+			const char *want)
+{
+	char path[PW_CONFIG_ERRLEN];
+
+	setting_path(s, path, sizeof(path));
+	report(p, s, "'%s' must be %s, not %s", path, want, type_name(s));
+}
+
+static void check_keys(struct parse *p, const config_setting_t *group,
+		       const char *const *allowed)
+{
+	char path[PW_CONFIG_ERRLEN];
+	int i, n = config_setting_length(group);
+
+	setting_path(group, path, sizeof(path));
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(group, i);
+		const char *key = config_setting_name(m);
+		const char *const *k;
+
+		for (k = allowed; *k; k++)
+			if (strcmp(*k, key) == 0)
+				break;
+		if (*k)
+			continue;
+		if (path[0])
+			report(p, m, "unknown key '%s' in '%s'", key, path);
+		else
+			report(p, m, "unknown top-level key '%s'", key);
+	}
+}
+
+/* Member `key` of group, which must be a group itself. NULL when absent
+ * (defaults apply) or of the wrong type (reported). */
+static config_setting_t *get_group(struct parse *p, config_setting_t *parent,
+				   const char *key, const char *const *allowed)
+{
+	config_setting_t *s = config_setting_get_member(parent, key);
+
+	if (!s)
+		return NULL;
+	if (!config_setting_is_group(s)) {
+		report_type(p, s, "a group { ... }");
+		return NULL;
+	}
+	check_keys(p, s, allowed);
+	return s;
+}
+
+/* An integer setting in [min, max]. Returns 1 and sets *out when present
+ * and valid, 0 when absent, -EINVAL when invalid (reported). */
+static int setting_uint(struct parse *p, const config_setting_t *s,
+			uint64_t min, uint64_t max, const char *unit,
+			uint64_t *out)
+{
+	char path[PW_CONFIG_ERRLEN];
+	long long v;
+
+	setting_path(s, path, sizeof(path));
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		report_type(p, s, "an integer");
+		return -EINVAL;
+	}
+	v = config_setting_get_int64(s);
+	if (is_wrapped(p, s))
+		return -EINVAL;
+	if (v < 0) {
+		report(p, s, "'%s' must not be negative (got %lld)", path, v);
+		return -EINVAL;
+	}
+	if ((uint64_t)v < min || (uint64_t)v > max) {
+		report(p, s, "'%s' must be %llu..%llu%s%s (got %lld)", path,
+		       (unsigned long long)min, (unsigned long long)max,
+		       unit[0] ? " " : "", unit, v);
+		return -EINVAL;
+	}
+	*out = (uint64_t)v;
+	return 1;
+}
+
+/* Optional integer member; *out keeps its default unless valid. *line
+ * (if given) gets the member's line when it is present and valid. */
+static void get_uint(struct parse *p, const config_setting_t *group,
+		     const char *key, uint64_t min, uint64_t max,
+		     const char *unit, uint64_t *out, unsigned *line)
+{
+	config_setting_t *s;
+
+	if (!group)
+		return;
+	s = config_setting_get_member(group, key);
+	if (!s)
+		return;
+	if (setting_uint(p, s, min, max, unit, out) > 0 && line)
+		*line = config_setting_source_line(s);
+}
+
+static void get_u32(struct parse *p, const config_setting_t *group,
+		    const char *key, uint32_t min, uint32_t max,
+		    const char *unit, uint32_t *out, unsigned *line)
+{
+	uint64_t v = *out;
+
+	get_uint(p, group, key, min, max, unit, &v, line);
+	*out = (uint32_t)v;
+}
+
+static void get_unsigned(struct parse *p, const config_setting_t *group,
+			 const char *key, unsigned min, unsigned max,
+			 const char *unit, unsigned *out, unsigned *line)
+{
+	uint64_t v = *out;
+
+	get_uint(p, group, key, min, max, unit, &v, line);
+	*out = (unsigned)v;
+}
+
+struct pw_keyword {
+	const char *name;
+	int value;
+};
+
+/* Optional string member that must be one of `words`. */
+static void get_keyword(struct parse *p, const config_setting_t *group,
+			const char *key, const struct pw_keyword *words,
+			const char *expected, int *out)
+{
+	config_setting_t *s = config_setting_get_member(group, key);
+	char path[PW_CONFIG_ERRLEN];
+	const struct pw_keyword *w;
+	const char *v;
+
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		report_type(p, s, "a string");
+		return;
+	}
+	v = config_setting_get_string(s);
+	for (w = words; w->name; w++) {
+		if (strcmp(w->name, v) == 0) {
+			*out = w->value;
+			return;
+		}
+	}
+	setting_path(s, path, sizeof(path));
+	report(p, s, "'%s' must be %s (got \"%.64s\")", path, expected, v);
+}
+
+/* Member `key`, which must be an array of strings (possibly empty).
+ * Returns it, or NULL when absent or wrong (reported). */
+static config_setting_t *
+get_string_array(struct parse *p, config_setting_t *group, const char *key)
+{
+	config_setting_t *s = config_setting_get_member(group, key);
+	int i, n;
+
+	if (!s)
+		return NULL;
+	if (!config_setting_is_array(s)) {
+		report_type(p, s, "an array of strings [ \"...\", ... ]");
+		return NULL;
+	}
+	/* libconfig arrays are homogeneous, so one element tells. */
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			report_type(p, e, "a string");
+			return NULL;
+		}
+	}
+	return s;
+}
+
+/* --- sections ------------------------------------------------------------ */
+
+/* The kernel's dev_valid_name(), so a typo fails here rather than at
+ * attach time with a bare -ENODEV. */
+static const char *ifname_problem(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0)
+		return "is empty";
+	if (len >= IF_NAMESIZE)
+		return "is longer than 15 characters";
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "is not a valid interface name";
+	for (; *name; name++) {
+		unsigned char c = (unsigned char)*name;
+
+		if (c == '/' || c == ':' || c <= ' ' || c == 0x7f)
+			return "contains '/', ':', whitespace or a control "
+			       "character";
+	}
+	return NULL;
+}
+
+static void parse_interfaces(struct parse *p, config_setting_t *root)
+{
+	config_setting_t *arr = get_string_array(p, root, "interfaces");
+	struct pw_config *cfg = &p->cfg;
+	int i, j, n;
+
+	if (!arr)
+		return;
+	n = config_setting_length(arr);
+	if (n > PW_MAX_INTERFACES) {
+		report(p, arr, "too many interfaces (%d, at most %d)", n,
+		       PW_MAX_INTERFACES);
+		n = PW_MAX_INTERFACES;
+	}
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(arr, i);
+		const char *name = config_setting_get_string(e);
+		const char *why = ifname_problem(name);
+
+		if (why) {
+			report(p, e, "interface \"%.32s\" %s", name, why);
+			continue;
+		}
+		for (j = 0; j < (int)cfg->n_interfaces; j++)
+			if (strcmp(cfg->interfaces[j], name) == 0)
+				break;
+		if (j < (int)cfg->n_interfaces) {
+			report(p, e, "interface \"%s\" is listed twice", name);
+			continue;
+		}
+		memcpy(cfg->interfaces[cfg->n_interfaces++], name,
+		       strlen(name) + 1);
+	}
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : "udp";
+}
+
+static void add_protect(struct parse *p, const config_setting_t *entry,
+			uint8_t proto, uint16_t port, unsigned *lines)
+{
+	struct pw_config *cfg = &p->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->n_protect; i++) {
+		if (cfg->protect[i].proto == proto &&
+		    cfg->protect[i].port == port) {
+			report(p, entry,
+			       "duplicate protect entry %u/%s (first at line "
+			       "%u)",
+			       port, proto_name(proto), lines[i]);
+			return;
+		}
+	}
+	if (cfg->n_protect == PW_MAX_PROTECT) {
+		report(p, entry, "too many protect entries (at most %d)",
+		       PW_MAX_PROTECT);
+		return;
+	}
+	lines[cfg->n_protect] = config_setting_source_line(entry);
+	cfg->protect[cfg->n_protect++] =
+		(struct pw_protect){.proto = proto, .port = port};
+}
+
+/* protect = ( { proto = "tcp"; port = 26656; }, ... ); "tcp+udp" adds
+ * both, the common case for devp2p (TCP RLPx plus UDP discovery). */
+static int parse_protect(struct parse *p, config_setting_t *root)
+{
+	static const struct pw_keyword protos[] = {
+		{"tcp", PW_PORT_TCP},
+		{"udp", PW_PORT_UDP},
+		{"tcp+udp", PW_PORT_TCP | PW_PORT_UDP},
+		{NULL, 0},
+	};
+	config_setting_t *list = config_setting_get_member(root, "protect");
+	unsigned *lines = NULL;
+	int i, n, ret = 0;
+
+	if (!list)
+		return 0;
+	/* An empty "[]" is the natural way to write "none" too. */
+	if (!config_setting_is_list(list) &&
+	    !(config_setting_is_array(list) &&
+	      config_setting_length(list) == 0)) {
+		report_type(p, list, "a list of groups ( { ... }, ... )");
+		return 0;
+	}
+	n = config_setting_length(list);
+	if (n == 0)
+		return 0;
+	p->cfg.protect = calloc(PW_MAX_PROTECT, sizeof(*p->cfg.protect));
+	lines = calloc(PW_MAX_PROTECT, sizeof(*lines));
+	if (!p->cfg.protect || !lines) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(list, i);
+		config_setting_t *proto_s, *port_s;
+		char path[PW_CONFIG_ERRLEN];
+		int proto_bits = 0;
+		uint64_t port = 0;
+
+		setting_path(e, path, sizeof(path));
+		if (!config_setting_is_group(e)) {
+			report_type(p, e,
+				    "a group { proto = ...; port = ...; }");
+			continue;
+		}
+		check_keys(p, e, protect_keys);
+		proto_s = config_setting_get_member(e, "proto");
+		port_s = config_setting_get_member(e, "port");
+		if (!proto_s)
+			report(p, e, "'%s' has no proto", path);
+		else
+			get_keyword(p, e, "proto", protos,
+				    "\"tcp\", \"udp\" or \"tcp+udp\"",
+				    &proto_bits);
+		if (!port_s)
+			report(p, e, "'%s' has no port", path);
+		else
+			setting_uint(p, port_s, 1, 65535, "", &port);
+		if (!proto_bits || !port)
+			continue;
+		if (proto_bits & PW_PORT_TCP)
+			add_protect(p, e, IPPROTO_TCP, (uint16_t)port, lines);
+		if (proto_bits & PW_PORT_UDP)
+			add_protect(p, e, IPPROTO_UDP, (uint16_t)port, lines);
+	}
+cleanup:
+	free(lines);
+	return ret;
+}
+
+/* trusted / bans: arrays of CIDR strings. */
+static int parse_cidrs(struct parse *p, config_setting_t *root, const char *key,
+		       struct pw_cidr **out, size_t *n_out,
+		       unsigned **lines_out)
+{
+	config_setting_t *arr = get_string_array(p, root, key);
+	struct pw_cidr *cidrs;
+	unsigned *lines;
+	int i, n;
+
+	if (!arr || config_setting_length(arr) == 0)
+		return 0;
+	n = config_setting_length(arr);
+	cidrs = calloc(n, sizeof(*cidrs));
+	lines = calloc(n, sizeof(*lines));
+	*out = cidrs;
+	*lines_out = lines;
+	if (!cidrs || !lines)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(arr, i);
+		char why[PW_CONFIG_ERRLEN / 2];
+
+		if (pw_cidr_parse(config_setting_get_string(e), &cidrs[*n_out],
+				  why, sizeof(why)) < 0) {
+			report(p, e, "%s[%d]: %s", key, i, why);
+			continue;
+		}
+		lines[(*n_out)++] = setting_line(p, e);
+	}
+	return 0;
+}
+
+static void parse_limit(struct parse *p, config_setting_t *limits,
+			const char *key, struct pw_limit *lim,
+			struct pw_limit_lines *lines)
+{
+	const char *const *keys =
+		strcmp(key, "prefix") == 0 ? prefix_limit_keys : limit_keys;
+	config_setting_t *g;
+
+	if (!limits)
+		return;
+	g = get_group(p, limits, key, keys);
+	if (!g)
+		return;
+	get_uint(p, g, "pps", 0, PW_MAX_RATE_PPS, "packets/s", &lim->pps,
+		 &lines->pps);
+	get_uint(p, g, "burst", 0, PW_MAX_BURST_PKTS, "packets", &lim->burst,
+		 &lines->burst);
+	get_uint(p, g, "syn_pps", 0, PW_MAX_RATE_PPS, "SYNs/s", &lim->syn_pps,
+		 &lines->syn_pps);
+	get_uint(p, g, "syn_burst", 0, PW_MAX_BURST_PKTS, "SYNs",
+		 &lim->syn_burst, &lines->syn_burst);
+	if (keys == prefix_limit_keys) {
+		get_unsigned(p, g, "ipv4", 1, 32, "bits", &p->cfg.net_prefix_v4,
+			     &p->line_net_prefix_v4);
+		get_unsigned(p, g, "ipv6", 1, 128, "bits",
+			     &p->cfg.net_prefix_v6, &p->line_net_prefix_v6);
+	}
+}
+
+/* Top-level keys in the order the example file and the docs use, so
+ * errors come out roughly in file order. Returns 0 or -ENOMEM. */
+static int parse_sections(struct parse *p, config_setting_t *root)
+{
+	static const struct pw_keyword modes[] = {
+		{"enforce", PW_MODE_ENFORCE},
+		{"monitor", PW_MODE_MONITOR},
+		{NULL, 0},
+	};
+	static const struct pw_keyword malformed[] = {
+		{"pass", PW_MALFORMED_PASS},
+		{"drop", PW_MALFORMED_DROP},
+		{NULL, 0},
+	};
+	struct pw_config *cfg = &p->cfg;
+	config_setting_t *g;
+	int v, ret;
+
+	check_keys(p, root, top_keys);
+	parse_interfaces(p, root);
+
+	v = cfg->mode;
+	get_keyword(p, root, "mode", modes, "\"enforce\" or \"monitor\"", &v);
+	cfg->mode = v;
+	v = cfg->malformed;
+	get_keyword(p, root, "malformed", malformed, "\"pass\" or \"drop\"",
+		    &v);
+	cfg->malformed = v;
+
+	ret = parse_protect(p, root);
+	if (ret == 0)
+		ret = parse_cidrs(p, root, "trusted", &cfg->trusted,
+				  &cfg->n_trusted, &p->trusted_lines);
+	if (ret == 0)
+		ret = parse_cidrs(p, root, "bans", &cfg->bans, &cfg->n_bans,
+				  &p->ban_lines);
+	if (ret < 0)
+		return ret;
+	g = config_setting_get_member(root, "bans");
+	if (g)
+		p->line_bans = config_setting_source_line(g);
+
+	g = get_group(p, root, "source_prefix", source_prefix_keys);
+	if (g) {
+		get_unsigned(p, g, "ipv4", 1, 32, "bits", &cfg->src_prefix_v4,
+			     &p->line_src_prefix_v4);
+		get_unsigned(p, g, "ipv6", 1, 128, "bits", &cfg->src_prefix_v6,
+			     &p->line_src_prefix_v6);
+	}
+
+	g = get_group(p, root, "limits", limits_keys);
+	parse_limit(p, g, "source", &cfg->source, &p->lines_source);
+	parse_limit(p, g, "quarantine", &cfg->quarantine, &p->lines_quarantine);
+	parse_limit(p, g, "prefix", &cfg->prefix, &p->lines_prefix);
+	parse_limit(p, g, "untrusted", &cfg->untrusted, &p->lines_untrusted);
+
+	g = get_group(p, root, "maps", maps_keys);
+	get_u32(p, g, "sources", PW_MAP_MIN_ENTRIES, PW_MAP_MAX_ENTRIES,
+		"entries", &cfg->maps.sources, NULL);
+	get_u32(p, g, "prefixes", PW_MAP_MIN_ENTRIES, PW_MAP_MAX_ENTRIES,
+		"entries", &cfg->maps.prefixes, NULL);
+	get_u32(p, g, "sanctions", PW_MAP_MIN_ENTRIES, PW_MAP_MAX_ENTRIES,
+		"entries", &cfg->maps.sanctions, NULL);
+	get_u32(p, g, "bancidrs", PW_MAP_MIN_ENTRIES, PW_MAP_MAX_ENTRIES,
+		"entries", &cfg->maps.bancidrs, &p->line_maps_bancidrs);
+
+	get_u32(p, root, "tick_ms", PW_MIN_TICK_MS, PW_MAX_TICK_MS, "ms",
+		&cfg->tick_ms, NULL);
+	get_u32(p, root, "attn_pkts", 1, UINT32_MAX, "packets per tick",
+		&cfg->attn_pkts, NULL);
+	return 0;
+}
+
+/* --- rules across keys --------------------------------------------------- */
+
+static unsigned first_line(unsigned a, unsigned b)
+{
+	return a ? a : b;
+}
+
+static void check_limit(struct parse *p, const char *name,
+			const struct pw_limit *lim,
+			const struct pw_limit_lines *lines)
+{
+	if (lim->pps > 0 && lim->burst < lim->pps)
+		report_line(p, first_line(lines->burst, lines->pps),
+			    "burst (%llu) < pps (%llu) in limits.%s",
+			    (unsigned long long)lim->burst,
+			    (unsigned long long)lim->pps, name);
+	if (lim->syn_pps > 0 && lim->syn_burst < lim->syn_pps)
+		report_line(p, first_line(lines->syn_burst, lines->syn_pps),
+			    "syn_burst (%llu) < syn_pps (%llu) in limits.%s",
+			    (unsigned long long)lim->syn_burst,
+			    (unsigned long long)lim->syn_pps, name);
+}
+
+/* Quarantine is the harshest level: a rate above the normal source rate,
+ * or unlimited while the source rate is limited, would reward being
+ * quarantined. */
+static void check_quarantine_rate(struct parse *p, const char *key,
+				  uint64_t quar, uint64_t src, unsigned line)
+{
+	if (src == 0 || (quar > 0 && quar <= src))
+		return;
+	if (quar == 0)
+		report_line(p, line,
+			    "limits.quarantine.%s is unlimited (0) but "
+			    "limits.source.%s is %llu: quarantine must not be "
+			    "looser than the source limit",
+			    key, key, (unsigned long long)src);
+	else
+		report_line(p, line,
+			    "limits.quarantine.%s (%llu) > limits.source.%s "
+			    "(%llu): quarantine must not be looser than the "
+			    "source limit",
+			    key, (unsigned long long)quar, key,
+			    (unsigned long long)src);
+}
+
+static void check_prefix_width(struct parse *p, const char *family,
+			       unsigned net, unsigned src, unsigned line)
+{
+	if (net <= src)
+		return;
+	report_line(p, line,
+		    "limits.prefix.%s (/%u) is longer than source_prefix.%s "
+		    "(/%u): a prefix bucket must cover whole sources",
+		    family, net, family, src);
+}
+
+static void check_bans(struct parse *p)
+{
+	const struct pw_config *cfg = &p->cfg;
+	char ban[PW_CIDR_STRLEN], trusted[PW_CIDR_STRLEN];
+	size_t n_v4 = 0, n_v6 = 0;
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_bans; i++) {
+		const struct pw_cidr *b = &cfg->bans[i];
+
+		if (b->family == AF_INET)
+			n_v4++;
+		else
+			n_v6++;
+		for (j = 0; j < cfg->n_trusted; j++) {
+			const struct pw_cidr *t = &cfg->trusted[j];
+
+			if (!pw_cidr_contains(b, t) && !pw_cidr_contains(t, b))
+				continue;
+			pw_cidr_format(b, ban, sizeof(ban));
+			pw_cidr_format(t, trusted, sizeof(trusted));
+			report_line(p, p->ban_lines[i],
+				    "ban %s overlaps trusted %s at line %u",
+				    ban, trusted, p->trusted_lines[j]);
+		}
+	}
+	if (n_v4 > cfg->maps.bancidrs || n_v6 > cfg->maps.bancidrs)
+		report_line(p, first_line(p->line_maps_bancidrs, p->line_bans),
+			    "bans has %zu IPv4 and %zu IPv6 entries but "
+			    "maps.bancidrs holds %u per family",
+			    n_v4, n_v6, cfg->maps.bancidrs);
+}
+
+static void check_rules(struct parse *p)
+{
+	const struct pw_config *cfg = &p->cfg;
+
+	check_limit(p, "source", &cfg->source, &p->lines_source);
+	check_limit(p, "quarantine", &cfg->quarantine, &p->lines_quarantine);
+	check_limit(p, "prefix", &cfg->prefix, &p->lines_prefix);
+	check_limit(p, "untrusted", &cfg->untrusted, &p->lines_untrusted);
+
+	check_quarantine_rate(
+		p, "pps", cfg->quarantine.pps, cfg->source.pps,
+		first_line(p->lines_quarantine.pps, p->lines_source.pps));
+	check_quarantine_rate(p, "syn_pps", cfg->quarantine.syn_pps,
+			      cfg->source.syn_pps,
+			      first_line(p->lines_quarantine.syn_pps,
+					 p->lines_source.syn_pps));
+
+	check_prefix_width(
+		p, "ipv4", cfg->net_prefix_v4, cfg->src_prefix_v4,
+		first_line(p->line_net_prefix_v4, p->line_src_prefix_v4));
+	check_prefix_width(
+		p, "ipv6", cfg->net_prefix_v6, cfg->src_prefix_v6,
+		first_line(p->line_net_prefix_v6, p->line_src_prefix_v6));
+
+	check_bans(p);
+}
+
+/* --- entry points -------------------------------------------------------- */
+
+static int load_text(const char *text, const char *name,
+		     const char *include_dir, struct pw_config *cfg,
+		     struct pw_config_errors *errs)
+{
+	struct parse p = {.name = name ? name : PW_CONFIG_NONAME, .errs = errs};
+	config_t lc;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (errs)
+		memset(errs, 0, sizeof(*errs));
+	pw_config_defaults(&p.cfg);
+
+	config_init(&lc);
+	if (include_dir)
+		config_set_include_dir(&lc, include_dir);
+	if (!text) {
+		report_line(&p, 0, "no configuration text");
+		ret = -EINVAL;
+		goto cleanup;
+	}
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
+		report_file(&p, config_error_file(&lc),
+			    (unsigned)config_error_line(&lc), "%s",
+			    config_error_text(&lc) ? config_error_text(&lc)
+						   : "parse error");
+		ret = -EINVAL;
+		goto cleanup;
+	}
+	ret = index_lines(&p, text);
+	if (ret == 0)
+		ret = scan_int_literals(&p, text);
+	if (ret == 0)
+		ret = parse_sections(&p, config_root_setting(&lc));
+	if (ret < 0) {
+		report_line(&p, 0, "%s", strerror(-ret));
+		goto cleanup;
+	}
+	check_rules(&p);
+	if (p.n_errors > 0) {
+		ret = -EINVAL;
+		goto cleanup;
+	}
+	*cfg = p.cfg;
+	memset(&p.cfg, 0, sizeof(p.cfg));
+	ret = 0;
+cleanup:
+	pw_config_free(&p.cfg);
+	free(p.trusted_lines);
+	free(p.ban_lines);
+	free(p.wraps);
+	free(p.line_starts);
+	config_destroy(&lc);
+	return ret;
+}
+
+int pw_config_load_string(const char *text, const char *name,
+			  struct pw_config *cfg, struct pw_config_errors *errs)
+{
+	return load_text(text, name, NULL, cfg, errs);
+}
+
+static void file_error(const char *path, struct pw_config_errors *errs,
+		       const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void file_error(const char *path, struct pw_config_errors *errs,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errs)
+		return;
+	memset(errs, 0, sizeof(*errs));
+	va_start(ap, fmt);
+	add_error(errs, path, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* Read the whole file, NUL-terminated. Not stdio's config_read_file: we
+ * want to tell "missing" from "unreadable" from "not a config" by errno. */
+static int read_file(const char *path, char **text_out,
+		     struct pw_config_errors *errs)
+{
+	size_t len = 0, cap = 0;
+	char *text = NULL, *grown;
+	ssize_t n;
+	int fd, ret;
+
+	*text_out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		file_error(path, errs, "cannot open: %s", strerror(-ret));
+		return ret;
+	}
+	for (;;) {
+		if (cap - len < 2) {
+			cap = cap ? cap * 2 : 16384;
+			grown = realloc(text, cap);
+			if (!grown) {
+				ret = -ENOMEM;
+				file_error(path, errs, "out of memory");
+				goto cleanup;
+			}
+			text = grown;
+		}
+		n = read(fd, text + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			file_error(path, errs, "cannot read: %s",
+				   strerror(errno));
+			ret = -EIO;
+			goto cleanup;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > PW_CONFIG_MAX_FILE_BYTES) {
+			file_error(path, errs,
+				   "larger than %u MiB, not a config file",
+				   PW_CONFIG_MAX_FILE_BYTES >> 20);
+			ret = -EINVAL;
+			goto cleanup;
+		}
+	}
+	text[len] = '\0';
+	/* libconfig would stop at the NUL and report a misleading line. */
+	if (strlen(text) != len) {
+		file_error(path, errs,
+			   "contains a NUL byte, not a config file");
+		ret = -EINVAL;
+		goto cleanup;
+	}
+	*text_out = text;
+	text = NULL;
+	ret = 0;
+cleanup:
+	free(text);
+	close(fd);
+	return ret;
+}
+
+int pw_config_load_file(const char *path, struct pw_config *cfg,
+			struct pw_config_errors *errs)
+{
+	char *text = NULL, *dir = NULL, *slash;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	ret = read_file(path, &text, errs);
+	if (ret < 0)
+		return ret;
+	/* @include "x.conf" is relative to the including file, not to the
+	 * daemon's working directory. */
+	dir = strdup(path);
+	if (!dir) {
+		file_error(path, errs, "out of memory");
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	ret = load_text(text, path, slash ? dir : NULL, cfg, errs);
+cleanup:
+	free(dir);
+	free(text);
+	return ret;
+}

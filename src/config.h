@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * config.h - peerwall's configuration: the schema every tool shares.
+ *
+ * A libconfig file is parsed and validated into struct pw_config in one
+ * pass; every problem is collected as "file:line: what is wrong" and the
+ * caller gets either a fully valid config or none at all (nothing is ever
+ * applied half-way). Unknown keys are errors, so a typo cannot silently
+ * leave a default in force.
+ */
+#ifndef PW_CONFIG_H
+#define PW_CONFIG_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <peerwall/abi.h>
+#include <peerwall/defaults.h>
+
+#include "cidr.h"
+
+#define PW_CONFIG_MAX_ERRORS 64
+#define PW_CONFIG_ERRLEN     256
+
+struct pw_config_errors {
+	size_t n;	/* errors collected (capped at PW_CONFIG_MAX_ERRORS) */
+	size_t dropped; /* errors beyond the cap, counted only */
+	char msg[PW_CONFIG_MAX_ERRORS][PW_CONFIG_ERRLEN];
+};
+
+struct pw_limit {
+	uint64_t pps;	    /* packets/s, 0 = unlimited */
+	uint64_t burst;	    /* packets, >= pps when pps > 0 */
+	uint64_t syn_pps;   /* TCP SYN (no ACK)/s, 0 = unlimited */
+	uint64_t syn_burst; /* SYNs, >= syn_pps when syn_pps > 0 */
+};
+
+struct pw_protect {
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port; /* 1..65535 */
+};
+
+struct pw_map_sizes {
+	uint32_t sources;   /* LRU source table, per family */
+	uint32_t prefixes;  /* LRU prefix bucket table, per family */
+	uint32_t sanctions; /* ban/quarantine hash, per family */
+	uint32_t bancidrs;  /* banned CIDR trie, per family */
+};
+
+struct pw_config {
+	char interfaces[PW_MAX_INTERFACES][IF_NAMESIZE];
+	size_t n_interfaces;
+	enum pw_mode mode;
+	enum pw_malformed_policy malformed;
+	struct pw_protect *protect; /* heap, n_protect entries */
+	size_t n_protect;
+	struct pw_cidr *trusted; /* heap, n_trusted entries */
+	size_t n_trusted;
+	struct pw_cidr *bans; /* static bans from the config file */
+	size_t n_bans;
+	unsigned src_prefix_v4, src_prefix_v6; /* source key width */
+	unsigned net_prefix_v4, net_prefix_v6; /* prefix bucket width */
+	struct pw_limit source, quarantine, prefix, untrusted;
+	struct pw_map_sizes maps;
+	uint32_t tick_ms;   /* agent tick / attention interval */
+	uint32_t attn_pkts; /* packets per tick that flag a source */
+};
+
+/* Fill cfg with the documented defaults (no interfaces, no protected
+ * ports, nothing trusted). */
+void pw_config_defaults(struct pw_config *cfg);
+
+/* Parse and validate. `name` is the file name used in messages. On success
+ * returns 0 and cfg owns heap memory (free with pw_config_free). On failure
+ * returns -EINVAL (or -ENOENT/-EIO for the file variant), cfg is left
+ * zeroed and errs holds at least one message. */
+int pw_config_load_string(const char *text, const char *name,
+			  struct pw_config *cfg, struct pw_config_errors *errs);
+int pw_config_load_file(const char *path, struct pw_config *cfg,
+			struct pw_config_errors *errs);
+
+void pw_config_free(struct pw_config *cfg);
+
+#endif /* PW_CONFIG_H */
