@@ -19,39 +19,39 @@
 
 #include "pktbuild.h"
 
-#define ETH_HDR_BYTES 14
-#define VLAN_TAG_BYTES 4
-#define IPV4_HDR_BYTES 20
-#define IPV4_IHL_MAX 15
-#define IPV6_HDR_BYTES 40
-#define IPV6_EXT_BYTES 8   /* hop-by-hop, routing, dstopts as we write them */
+#define ETH_HDR_BYTES	14
+#define VLAN_TAG_BYTES	4
+#define IPV4_HDR_BYTES	20
+#define IPV4_IHL_MAX	15
+#define IPV6_HDR_BYTES	40
+#define IPV6_EXT_BYTES	8 /* hop-by-hop, routing, dstopts as we write them */
 #define IPV6_FRAG_BYTES 8
-#define IPV6_AH_BYTES 12   /* SPI + sequence, no ICV */
-#define TCP_HDR_BYTES 20
-#define TCP_DOFF_MAX 15
-#define UDP_HDR_BYTES 8
-#define ICMP_HDR_BYTES 8   /* echo request: type, code, sum, id, seq */
-#define IP_LEN_MAX 65535u
+#define IPV6_AH_BYTES	12 /* SPI + sequence, no ICV */
+#define TCP_HDR_BYTES	20
+#define TCP_DOFF_MAX	15
+#define UDP_HDR_BYTES	8
+#define ICMP_HDR_BYTES	8 /* echo request: type, code, sum, id, seq */
+#define IP_LEN_MAX	65535u
 
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86dd
 
-#define IPV4_MF 0x2000
+#define IPV4_MF		 0x2000
 #define IPV4_OFFSET_MASK 0x1fff
-#define IPV6_FRAG_M 0x0001
-#define IPV6_OFFSET_MAX 0x1fff
+#define IPV6_FRAG_M	 0x0001
+#define IPV6_OFFSET_MAX	 0x1fff
 
-#define ICMP_ECHO_REQUEST 8
-#define ICMPV6_ECHO_REQUEST 128
-#define IPV6_OPT_PADN 1
+#define ICMP_ECHO_REQUEST    8
+#define ICMPV6_ECHO_REQUEST  128
+#define IPV6_OPT_PADN	     1
 #define IPV6_RT_EXPERIMENTAL 253 /* RFC 4727: no routing semantics */
 
-#define TTL_HOPS 64
+#define TTL_HOPS	 64
 #define TCP_WINDOW_BYTES 65535
 
-static const uint8_t mac_dst[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-static const uint8_t mac_src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t mac_dst[6] = {0x02, 0, 0, 0, 0, 0x02};
+static const uint8_t mac_src[6] = {0x02, 0, 0, 0, 0, 0x01};
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -128,8 +128,8 @@ static void write_ext(uint8_t *p, uint8_t type, uint8_t next,
 	case IPPROTO_AH:
 		/* Length in 4-byte units minus 2. */
 		p[1] = IPV6_AH_BYTES / 4 - 2;
-		put32(p + 4, 0x100);   /* SPI */
-		put32(p + 8, 1);       /* sequence */
+		put32(p + 4, 0x100); /* SPI */
+		put32(p + 8, 1);     /* sequence */
 		break;
 	case IPPROTO_ROUTING:
 		p[2] = IPV6_RT_EXPERIMENTAL;
@@ -145,8 +145,7 @@ static size_t l4_hdr_bytes(const struct pw_pktspec *spec)
 {
 	switch (spec->proto) {
 	case IPPROTO_TCP:
-		return spec->tcp_doff > 5 ? spec->tcp_doff * 4u
-					  : TCP_HDR_BYTES;
+		return spec->tcp_doff > 5 ? spec->tcp_doff * 4u : TCP_HDR_BYTES;
 	case IPPROTO_UDP:
 		return UDP_HDR_BYTES;
 	case IPPROTO_ICMP:
@@ -221,7 +220,7 @@ static void write_l4(uint8_t *p, const struct pw_pktspec *spec, size_t hdr,
 int pw_pkt_build_layout(const struct pw_pktspec *spec, uint8_t *buf,
 			size_t buflen, struct pw_pktlayout *layout)
 {
-	uint8_t src[16] = { 0 }, dst[16] = { 0 };
+	uint8_t src[16] = {0}, dst[16] = {0};
 	uint8_t ext[PW_PKT_EXT_MAX + 1];
 	size_t n_ext = 0, l3_off, l3_hdr, ext_len = 0, l4_hdr, l4_len, len;
 	size_t ip_len, i;
@@ -233,11 +232,14 @@ int pw_pkt_build_layout(const struct pw_pktspec *spec, uint8_t *buf,
 	if (!v4 && spec->family != AF_INET6)
 		return -EINVAL;
 	if (inet_pton(spec->family,
-		      spec->src ? spec->src : v4 ? "192.0.2.1" : "2001:db8::1",
+		      spec->src ? spec->src
+		      : v4	? "192.0.2.1"
+				: "2001:db8::1",
 		      src) != 1 ||
 	    inet_pton(spec->family,
 		      spec->dst ? spec->dst
-				: v4 ? "192.0.2.254" : "2001:db8::fe",
+		      : v4	? "192.0.2.254"
+				: "2001:db8::fe",
 		      dst) != 1)
 		return -EINVAL;
 	if (spec->n_vlans < 0 || spec->n_vlans > PW_PKT_VLAN_MAX)
@@ -289,15 +291,15 @@ int pw_pkt_build_layout(const struct pw_pktspec *spec, uint8_t *buf,
 
 	/* Ethernet and tags: each type field names what follows it. */
 	ethertype = spec->ethertype_override ? spec->ethertype_override
-			: v4		     ? ETHERTYPE_IPV4
+		    : v4		     ? ETHERTYPE_IPV4
 					     : ETHERTYPE_IPV6;
 	p = buf;
 	memcpy(p, mac_dst, 6);
 	memcpy(p + 6, mac_src, 6);
 	p += 12;
 	for (i = 0; i < (size_t)spec->n_vlans; i++) {
-		put16(p, spec->vlan_tpid[i] ? spec->vlan_tpid[i]
-					    : ETHERTYPE_VLAN);
+		put16(p,
+		      spec->vlan_tpid[i] ? spec->vlan_tpid[i] : ETHERTYPE_VLAN);
 		put16(p + 2, spec->vlan_id[i] & 0x0fff);
 		p += VLAN_TAG_BYTES;
 	}
@@ -305,7 +307,8 @@ int pw_pkt_build_layout(const struct pw_pktspec *spec, uint8_t *buf,
 	p += 2;
 
 	if (v4) {
-		uint16_t frag = spec->frag_off | (spec->more_frags ? IPV4_MF : 0);
+		uint16_t frag =
+			spec->frag_off | (spec->more_frags ? IPV4_MF : 0);
 
 		p[0] = 0x40 | ihl;
 		p[1] = 0;

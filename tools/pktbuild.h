@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PW_PKT_VLAN_MAX 3 /* one more than the datapath looks through */
-#define PW_PKT_EXT_MAX 12 /* IPv6 extension headers, past the parser's 8 */
+#define PW_PKT_VLAN_MAX 3  /* one more than the datapath looks through */
+#define PW_PKT_EXT_MAX	12 /* IPv6 extension headers, past the parser's 8 */
 
 /* A frame never needs more than this; the IP length fields are 16 bits. */
 #define PW_PKT_MAX_BYTES 65600
@@ -41,32 +41,32 @@ struct pw_pktspec {
 	int n_vlans;	       /* 0..PW_PKT_VLAN_MAX tags, outermost first */
 	uint16_t vlan_tpid[PW_PKT_VLAN_MAX]; /* 0x8100 or 0x88a8; 0 = 0x8100 */
 	uint16_t vlan_id[PW_PKT_VLAN_MAX];   /* 12-bit VID */
-	int ipv4_ihl;	       /* 0 = 5; 6..15 add options (NOPs, then EOL);
-				* 1..4 write that (invalid) value over a
-				* 20-byte header */
-	uint16_t frag_off;     /* in 8-byte units. IPv4: the header field.
-				* IPv6: non-zero (or more_frags) adds a
-				* fragment header at the end of the chain
-				* unless ext_types already has one */
-	bool more_frags;       /* IPv4 MF / IPv6 M flag */
-	int n_ext;	       /* IPv6 extension headers before L4 */
+	int ipv4_ihl;	   /* 0 = 5; 6..15 add options (NOPs, then EOL);
+			    * 1..4 write that (invalid) value over a
+			    * 20-byte header */
+	uint16_t frag_off; /* in 8-byte units. IPv4: the header field.
+			    * IPv6: non-zero (or more_frags) adds a
+			    * fragment header at the end of the chain
+			    * unless ext_types already has one */
+	bool more_frags;   /* IPv4 MF / IPv6 M flag */
+	int n_ext;	   /* IPv6 extension headers before L4 */
 	uint8_t ext_types[PW_PKT_EXT_MAX]; /* IPPROTO_HOPOPTS, _ROUTING,
 					    * _DSTOPTS (8 bytes each),
 					    * _FRAGMENT, _AH (12 bytes) */
-	size_t payload_len;	      /* bytes after the L4 header */
-	uint16_t ethertype_override;  /* 0 = derived from family; e.g. 0x0806
-				       * for an ARP-like non-IP frame (the
-				       * IP packet still follows) */
-	uint16_t l3_len_override;     /* 0 = correct; else IPv4 tot_len or
-				       * IPv6 payload_len as given */
+	size_t payload_len;		   /* bytes after the L4 header */
+	uint16_t ethertype_override; /* 0 = derived from family; e.g. 0x0806
+				      * for an ARP-like non-IP frame (the
+				      * IP packet still follows) */
+	uint16_t l3_len_override;    /* 0 = correct; else IPv4 tot_len or
+				      * IPv6 payload_len as given */
 };
 
 /* Where the layers of a built frame start, for tests that cut frames. */
 struct pw_pktlayout {
-	size_t l3_off;	/* first byte of the IP header (after the tags) */
-	size_t l4_off;	/* first byte after the IP header and extensions */
-	size_t l4_end;	/* first byte after the L4 header (= l4_off if none) */
-	size_t len;	/* whole frame */
+	size_t l3_off; /* first byte of the IP header (after the tags) */
+	size_t l4_off; /* first byte after the IP header and extensions */
+	size_t l4_end; /* first byte after the L4 header (= l4_off if none) */
+	size_t len;    /* whole frame */
 };
 
 /* Write the frame described by spec into buf. Returns its length, -EINVAL

@@ -40,6 +40,7 @@ struct stream {
 	double rate_pps;
 	double start_s, stop_s;
 	uint64_t next_ns, interval_ns;
+	uint64_t left; /* packets still to send: rate * duration */
 	char addr[INET6_ADDRSTRLEN];
 };
 
@@ -226,6 +227,8 @@ static int generate(const struct scenario *sc, double secs, const char *out)
 	sc->setup(st, &n, secs);
 	for (int i = 0; i < n; i++) {
 		st[i].interval_ns = (uint64_t)llround(1e9 / st[i].rate_pps);
+		st[i].left = (uint64_t)llround(st[i].rate_pps *
+					       (st[i].stop_s - st[i].start_s));
 		/* stagger the streams so they interleave */
 		st[i].next_ns = GEN_T0_NS +
 				(uint64_t)llround(st[i].start_s * 1e9) +
@@ -242,10 +245,7 @@ static int generate(const struct scenario *sc, double secs, const char *out)
 		int len;
 
 		for (int i = 0; i < n; i++) {
-			uint64_t stop = GEN_T0_NS +
-					(uint64_t)llround(st[i].stop_s * 1e9);
-
-			if (st[i].next_ns >= stop)
+			if (!st[i].left)
 				continue;
 			if (!s || st[i].next_ns < s->next_ns)
 				s = &st[i];
@@ -269,6 +269,7 @@ static int generate(const struct scenario *sc, double secs, const char *out)
 		pw_pcap_out_write(w, &pkt);
 		written++;
 		s->next_ns += s->interval_ns;
+		s->left--;
 	}
 	pw_pcap_out_close(w);
 	fprintf(stderr, "pw-pcapgen: %s: %llu packets, %.3f s -> %s\n",
