@@ -115,6 +115,9 @@ static __always_inline int pw_parse_ipv4(struct pw_cursor *c, struct pw_pkt *p)
 	p->family = 4;
 	if ((void *)(iph + 1) > c->end)
 		return PW_PARSE_MALFORMED;
+	/* Known before the checks: a malformed packet's protocol decides
+	 * the malformed policy. */
+	p->l4proto = iph->protocol;
 	if (iph->version != 4 || iph->ihl < 5)
 		return PW_PARSE_MALFORMED;
 	hlen = iph->ihl * 4;
@@ -123,7 +126,6 @@ static __always_inline int pw_parse_ipv4(struct pw_cursor *c, struct pw_pkt *p)
 	if (c->pos + hlen > c->end)
 		return PW_PARSE_MALFORMED;
 	p->saddr4 = iph->saddr;
-	p->l4proto = iph->protocol;
 	c->pos += hlen;
 	if (iph->frag_off & bpf_htons(PW_IPV4_OFFSET)) {
 		p->nonfirst_frag = 1;
@@ -160,8 +162,9 @@ static __always_inline int pw_parse_ipv6(struct pw_cursor *c, struct pw_pkt *p)
 	nexthdr = ip6h->nexthdr;
 	c->pos = ip6h + 1;
 
+	/* PW_IPV6_EXT_MAX headers walked, plus one pass to hand over to L4. */
 #pragma unroll
-	for (int i = 0; i < PW_IPV6_EXT_MAX; i++) {
+	for (int i = 0; i < PW_IPV6_EXT_MAX + 1; i++) {
 		struct pw_ipv6_opt_hdr *oh = c->pos;
 		struct pw_ipv6_frag_hdr *fh = c->pos;
 

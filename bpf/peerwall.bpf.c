@@ -271,6 +271,7 @@ static __always_inline void pw_replay_record(__u32 reason, __u32 verdict,
 	replay_out.reason = reason;
 	replay_out.verdict = verdict;
 	replay_out.family = tracked ? pkt->family : 0;
+	replay_out.prefixlen = 0;
 	__builtin_memset(replay_out.addr, 0, sizeof(replay_out.addr));
 	if (tracked && pkt->family == 4) {
 		__u32 k = pkt->saddr4 & cfg->src_mask_v4;
@@ -286,21 +287,34 @@ static __always_inline void pw_replay_record(__u32 reason, __u32 verdict,
 	}
 }
 
+static __always_inline __u32 pw_proto_bit(const struct pw_pkt *pkt)
+{
+	if (pkt->l4proto == IPPROTO_TCP)
+		return PW_PORT_TCP;
+	if (pkt->l4proto == IPPROTO_UDP)
+		return PW_PORT_UDP;
+	return 0;
+}
+
+/* Whether the packet's protocol has any protected port: what decides for
+ * packets whose port cannot be read (malformed, non-first fragments). */
+static __always_inline int pw_proto_protected(const struct pw_dp_config *cfg,
+					      const struct pw_pkt *pkt)
+{
+	return !!(cfg->proto_any_ports & pw_proto_bit(pkt));
+}
+
 static __always_inline int pw_is_protected(const struct pw_dp_config *cfg,
 					   const struct pw_pkt *pkt)
 {
-	__u32 bit, port, *flags;
+	__u32 bit = pw_proto_bit(pkt), port, *flags;
 
-	if (pkt->l4proto == IPPROTO_TCP)
-		bit = PW_PORT_TCP;
-	else if (pkt->l4proto == IPPROTO_UDP)
-		bit = PW_PORT_UDP;
-	else
+	if (!bit)
 		return 0;
 	/* No ports in a non-first fragment: it is tracked when its protocol
 	 * has protected ports, and then only its source's buckets decide. */
 	if (pkt->nonfirst_frag)
-		return !!(cfg->proto_any_ports & bit);
+		return pw_proto_protected(cfg, pkt);
 	port = pkt->dport;
 	flags = bpf_map_lookup_elem(&ports, &port);
 	return flags && (*flags & bit);
@@ -325,9 +339,13 @@ int peerwall_xdp(struct xdp_md *ctx)
 	if (rc == PW_PARSE_MALFORMED) {
 		reason = PW_R_MALFORMED;
 		if (cfg->malformed_policy == PW_MALFORMED_DROP &&
-		    pw_is_protected(cfg, &pkt)) {
-			pw_count(PW_X_MALFORMED_DROPPED, 0);
-			verdict = XDP_DROP;
+		    pw_proto_protected(cfg, &pkt)) {
+			if (cfg->mode == PW_MODE_MONITOR) {
+				pw_count(PW_X_MONITOR_PASSED, 0);
+			} else {
+				pw_count(PW_X_MALFORMED_DROPPED, 0);
+				verdict = XDP_DROP;
+			}
 		}
 		goto out;
 	}

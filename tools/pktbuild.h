@@ -23,42 +23,45 @@
 #define PW_PKT_VLAN_MAX 3  /* one more than the datapath looks through */
 #define PW_PKT_EXT_MAX	12 /* IPv6 extension headers, past the parser's 8 */
 
-/* A frame never needs more than this; the IP length fields are 16 bits. */
-#define PW_PKT_MAX_BYTES 65600
+/* The largest frame a spec can produce: Ethernet, every tag, an IPv6
+ * header and a full 16-bit payload length. */
+#define PW_PKT_MAX_BYTES (14 + 4 * PW_PKT_VLAN_MAX + 40 + 65535)
 
 struct pw_pktspec {
-	int family;	       /* AF_INET / AF_INET6 */
-	const char *src, *dst; /* address strings; NULL = documentation
-				* defaults 192.0.2.1 -> 192.0.2.254,
-				* 2001:db8::1 -> 2001:db8::fe */
-	uint8_t proto;	       /* IPPROTO_TCP / _UDP / _ICMP / _ICMPV6 get an
-				* L4 header; anything else (e.g. IPPROTO_NONE)
-				* is followed by the payload only */
+	int family; /* AF_INET / AF_INET6 */
+	/* Address strings; NULL picks documentation addresses,
+	 * 192.0.2.1 -> 192.0.2.254 or 2001:db8::1 -> 2001:db8::fe. */
+	const char *src, *dst;
+	/* IPPROTO_TCP, _UDP, _ICMP and _ICMPV6 get an L4 header; anything
+	 * else (IPPROTO_NONE, ...) is followed by the payload only. */
+	uint8_t proto;
 	uint16_t sport, dport; /* host order */
 	uint8_t tcp_flags;     /* TH_SYN | TH_ACK ... (netinet/tcp.h) */
-	uint8_t tcp_doff;      /* 0 = 5; 6..15 add NOP options; 1..4 write
-				* that (invalid) value over a 20-byte header */
-	int n_vlans;	       /* 0..PW_PKT_VLAN_MAX tags, outermost first */
+	/* 0 = 5; 6..15 add NOP options; 1..4 write that (invalid) value
+	 * over a 20-byte header. */
+	uint8_t tcp_doff;
+	int n_vlans; /* 0..PW_PKT_VLAN_MAX tags, outermost first */
 	uint16_t vlan_tpid[PW_PKT_VLAN_MAX]; /* 0x8100 or 0x88a8; 0 = 0x8100 */
 	uint16_t vlan_id[PW_PKT_VLAN_MAX];   /* 12-bit VID */
-	int ipv4_ihl;	   /* 0 = 5; 6..15 add options (NOPs, then EOL);
-			    * 1..4 write that (invalid) value over a
-			    * 20-byte header */
-	uint16_t frag_off; /* in 8-byte units. IPv4: the header field.
-			    * IPv6: non-zero (or more_frags) adds a
-			    * fragment header at the end of the chain
-			    * unless ext_types already has one */
-	bool more_frags;   /* IPv4 MF / IPv6 M flag */
-	int n_ext;	   /* IPv6 extension headers before L4 */
-	uint8_t ext_types[PW_PKT_EXT_MAX]; /* IPPROTO_HOPOPTS, _ROUTING,
-					    * _DSTOPTS (8 bytes each),
-					    * _FRAGMENT, _AH (12 bytes) */
-	size_t payload_len;		   /* bytes after the L4 header */
-	uint16_t ethertype_override; /* 0 = derived from family; e.g. 0x0806
-				      * for an ARP-like non-IP frame (the
-				      * IP packet still follows) */
-	uint16_t l3_len_override;    /* 0 = correct; else IPv4 tot_len or
-				      * IPv6 payload_len as given */
+	/* 0 = 5; 6..15 add options (NOPs, then EOL); 1..4 write that
+	 * (invalid) value over a 20-byte header. */
+	int ipv4_ihl;
+	/* In 8-byte units. IPv4: the header field. IPv6: non-zero (or
+	 * more_frags) adds a fragment header at the end of the chain unless
+	 * ext_types already holds one. A non-first fragment carries no L4
+	 * header, only payload. */
+	uint16_t frag_off;
+	bool more_frags; /* IPv4 MF / IPv6 M flag */
+	/* IPv6 extension headers before L4, in order: IPPROTO_HOPOPTS,
+	 * _ROUTING, _DSTOPTS (8 bytes each), _FRAGMENT (8), _AH (12). */
+	int n_ext;
+	uint8_t ext_types[PW_PKT_EXT_MAX];
+	size_t payload_len; /* bytes after the L4 header */
+	/* 0 = derived from family; e.g. 0x0806 for an ARP-typed frame (the
+	 * IP packet still follows it, to show it is not looked at). */
+	uint16_t ethertype_override;
+	/* 0 = correct; else the IPv4 tot_len or IPv6 payload_len to write. */
+	uint16_t l3_len_override;
 };
 
 /* Where the layers of a built frame start, for tests that cut frames. */
