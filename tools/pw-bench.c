@@ -3,35 +3,41 @@
  * pw-bench - what the datapath costs per packet, against two floors.
  *
  * Every class runs one 64-byte IPv4 TCP SYN frame (198.18.5.5:40000 ->
- * 198.18.0.1:26656, only the source or the port changed where the class
- * needs it) through BPF_PROG_TEST_RUN with .repeat = N; the kernel reports
- * the mean time per run of the program, and the median over K such runs is
- * the class's number. Classes:
+ * 198.18.0.1:26656; only the source or the port changes where the class
+ * needs it) through BPF_PROG_TEST_RUN with .repeat = N. The kernel reports
+ * the mean time per run of the program; the class's number is the median
+ * over K such runs. Classes:
  *
  *   bare_pass     bare.bpf.o, a program that only returns XDP_PASS
- *   xdp_filter    xdp-tools' xdpfilt_alw_all.o (deny list) with entries
- *                 in all four of its maps that do not match: full path
+ *   xdp_filter    xdp-tools' xdpfilt_alw_all.o (a deny list) with entries
+ *                 in all four of its maps, none matching: its full path
  *   untracked     peerwall, SYN to an unprotected port
  *   trusted       peerwall, source in a trusted CIDR
- *   tracked       peerwall, every bucket run and passing (huge limits)
+ *   tracked       peerwall, every bucket taken and passing (own load with
+ *                 finite, huge limits)
  *   rate_dropped  peerwall, default limits, source bucket already empty
  *   banned        peerwall, source banned (/32 sanction)
  *   emergency     peerwall, emergency mode, untrusted source
  *
+ * Everything is loaded first, then the runs are interleaved: one warm-up
+ * round (not timed), then K rounds each running every class once, so a
+ * noisy neighbour on the host slows all classes alike instead of the one
+ * that happened to be running. The process pins itself to one CPU.
+ *
  * Each class checks that it measured what it claims: the verdict of every
- * run, and for peerwall the per-reason counters (every packet sent must be
- * counted under the class's reason). One warm-up run per class is not
- * timed. The process pins itself to one CPU so per-CPU maps stay hot.
+ * run, and the counters - xdp-filter's XDP_PASS count, peerwall's
+ * per-reason counters - must have counted every packet sent under the
+ * class's outcome.
  *
  * Output: a table on stdout and, with --json, the "datapath" object of
  * build/bench.json ({"datapath": {class: {ns_per_pkt, verdict}}});
- * tools/bench.sh merges the replay rate into it.
+ * tools/bench.sh adds the replay rate. Exit 0, 1 when the benchmark could
+ * not run, 3 when a class did not measure the path it names.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <linux/if_ether.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -40,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -55,15 +62,15 @@
 #define BENCH_DEF_REPEAT   1000000u
 #define BENCH_DEF_RUNS	   5u
 #define BENCH_MAX_RUNS	   101u
+#define BENCH_DRAIN_PKTS   100000u
 #define BENCH_FRAME_LEN	   64
 #define BENCH_DEF_BARE_OBJ "build/bpf/bare.bpf.o"
 #define BENCH_XDPFILT_OBJ  "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o"
+#define BENCH_XDPFILT_PROG "xdpfilt_alw_all"
 
-/* The frame: everything but the source address and destination port is
- * the same for every class. */
+/* The frame: the same for every class but for source and port. */
 #define BENCH_SRC_UNTRUSTED	"198.18.5.5"
 #define BENCH_SRC_TRUSTED	"198.18.1.7"
-#define BENCH_SRC_TRACKED	"198.18.5.6"
 #define BENCH_SRC_RATE		"198.18.5.7"
 #define BENCH_SRC_BANNED	"198.18.6.6"
 #define BENCH_SRC_EMERGENCY	"198.18.7.7"
@@ -85,17 +92,112 @@ struct bench_opts {
 	bool verbose;
 };
 
-struct bench_result {
-	const char *name;
-	__u32 median, min, max;
-	__u32 retval;	/* verdict of the last run */
-	bool ok;	/* every run gave the expected verdict/counters */
-	char check[96]; /* what the counters said */
+enum bench_class_id {
+	C_BARE,
+	C_XDPFILT,
+	C_UNTRACKED,
+	C_TRUSTED,
+	C_TRACKED,
+	C_RATE,
+	C_BANNED,
+	C_EMERGENCY,
+	C_NR,
 };
 
-struct frame {
-	__u8 buf[BENCH_FRAME_LEN];
-	__u32 len;
+/* How a class proves it ran the path it names. */
+enum bench_check {
+	CHECK_NONE,    /* bare_pass: the verdict is all there is */
+	CHECK_XDPFILT, /* xdp-filter's own XDP_PASS counter */
+	CHECK_PW,      /* peerwall's per-reason counters */
+};
+
+struct bench_class {
+	const char *name;
+	const char *saddr;
+	__u16 dport;
+	__u32 want; /* expected verdict */
+	enum bench_check check;
+	enum pw_reason reason, reason2; /* CHECK_PW: counted under either */
+	bool drain;			/* source bucket emptied first */
+	bool emergency;			/* emergency mode during its runs */
+	/* set up at run time */
+	int prog_fd;
+	struct pw_datapath *dp;
+	__u8 frame[BENCH_FRAME_LEN];
+	__u64 count_before;
+	__u64 pass_before, drained_ns; /* drain: passes and when it began */
+	/* results */
+	__u32 d[BENCH_MAX_RUNS];
+	__u32 median, min, max, retval;
+	bool ok;
+	char counted[96];
+};
+
+static struct bench_class classes[C_NR] = {
+	[C_BARE] = {.name = "bare_pass",
+		    .saddr = BENCH_SRC_UNTRUSTED,
+		    .dport = BENCH_DPORT,
+		    .want = XDP_PASS,
+		    .check = CHECK_NONE},
+	[C_XDPFILT] = {.name = "xdp_filter",
+		       .saddr = BENCH_SRC_UNTRUSTED,
+		       .dport = BENCH_DPORT,
+		       .want = XDP_PASS,
+		       .check = CHECK_XDPFILT},
+	[C_UNTRACKED] = {.name = "untracked",
+			 .saddr = BENCH_SRC_UNTRUSTED,
+			 .dport = BENCH_DPORT_UNPROTECTED,
+			 .want = XDP_PASS,
+			 .check = CHECK_PW,
+			 .reason = PW_R_PASS_UNTRACKED,
+			 .reason2 = PW_R_PASS_UNTRACKED},
+	[C_TRUSTED] = {.name = "trusted",
+		       .saddr = BENCH_SRC_TRUSTED,
+		       .dport = BENCH_DPORT,
+		       .want = XDP_PASS,
+		       .check = CHECK_PW,
+		       .reason = PW_R_PASS_TRUSTED,
+		       .reason2 = PW_R_PASS_TRUSTED},
+	[C_TRACKED] = {.name = "tracked",
+		       .saddr = BENCH_SRC_UNTRUSTED,
+		       .dport = BENCH_DPORT,
+		       .want = XDP_PASS,
+		       .check = CHECK_PW,
+		       .reason = PW_R_PASS,
+		       .reason2 = PW_R_PASS},
+	[C_RATE] = {.name = "rate_dropped",
+		    .saddr = BENCH_SRC_RATE,
+		    .dport = BENCH_DPORT,
+		    .want = XDP_DROP,
+		    .check = CHECK_PW,
+		    .reason = PW_R_DROP_RATE_SRC,
+		    .reason2 = PW_R_DROP_SYN_SRC,
+		    .drain = true},
+	[C_BANNED] = {.name = "banned",
+		      .saddr = BENCH_SRC_BANNED,
+		      .dport = BENCH_DPORT,
+		      .want = XDP_DROP,
+		      .check = CHECK_PW,
+		      .reason = PW_R_DROP_BANNED,
+		      .reason2 = PW_R_DROP_BANNED},
+	[C_EMERGENCY] = {.name = "emergency",
+			 .saddr = BENCH_SRC_EMERGENCY,
+			 .dport = BENCH_DPORT,
+			 .want = XDP_DROP,
+			 .check = CHECK_PW,
+			 .reason = PW_R_DROP_EMERGENCY,
+			 .reason2 = PW_R_DROP_EMERGENCY,
+			 .emergency = true},
+};
+
+/* Everything loaded, closed at the end. */
+struct bench_env {
+	struct bpf_object *bare;
+	struct bpf_object *xdpfilt;
+	struct pw_datapath *pw_default; /* default limits, ban, trusted */
+	struct pw_datapath *pw_huge;	/* huge limits: the tracked class */
+	int ncpu;
+	__u64 *percpu; /* ncpu x 2 u64 scratch for per-CPU map values */
 };
 
 static void usage(FILE *f)
@@ -108,6 +210,7 @@ static void usage(FILE *f)
 		"  --repeat N  repetitions per run (default %u)\n"
 		"  --runs K    timed runs per class, 1..%u (default %u)\n"
 		"  --json FILE write {\"datapath\": {...}} to FILE\n"
+		"  -v          libbpf's messages too\n"
 		"Environment: PW_BARE_OBJ (default %s).\n",
 		BENCH_DEF_REPEAT, BENCH_MAX_RUNS, BENCH_DEF_RUNS,
 		BENCH_DEF_BARE_OBJ);
@@ -180,138 +283,94 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 	return 0;
 }
 
-/* --- the frame ------------------------------------------------------------ */
-
 /* A 54-byte SYN (no options, no payload) followed by zeros up to 64
  * bytes, as a minimum-size Ethernet frame arrives (IP tot_len stays 40). */
-static int make_frame(const char *saddr, __u16 dport, struct frame *f)
+static int make_frame(struct bench_class *c)
 {
 	struct pw_pktspec spec = {
 		.family = AF_INET,
-		.src = saddr,
+		.src = c->saddr,
 		.dst = BENCH_DST,
 		.proto = IPPROTO_TCP,
 		.sport = BENCH_SPORT,
-		.dport = dport,
+		.dport = c->dport,
 		.tcp_flags = TH_SYN,
 	};
 	int n;
 
-	memset(f->buf, 0, sizeof(f->buf));
-	n = pw_pkt_build(&spec, f->buf, sizeof(f->buf));
+	memset(c->frame, 0, sizeof(c->frame));
+	n = pw_pkt_build(&spec, c->frame, sizeof(c->frame));
 	if (n < 0) {
-		log_err("building the frame: %s", strerror(-n));
+		log_err("%s: building the frame: %s", c->name, strerror(-n));
 		return n;
 	}
-	f->len = BENCH_FRAME_LEN;
 	return 0;
 }
 
-/* --- timing -----------------------------------------------------------------
- */
-
-static int cmp_u32(const void *a, const void *b)
+/* One BPF_PROG_TEST_RUN of `repeat` packets: verdict and mean ns. */
+static int test_run(const struct bench_class *c, __u32 repeat, __u32 *retval,
+		    __u32 *duration)
 {
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = c->frame,
+		    .data_size_in = sizeof(c->frame), .repeat = repeat);
 
-	return x < y ? -1 : x > y;
-}
+	if (bpf_prog_test_run_opts(c->prog_fd, &topts)) {
+		int err = -errno;
 
-/* One untimed warm-up run, then opts->runs timed ones. Fills the timing
- * fields of r; r->ok is cleared when a run's verdict is not `want`.
- * Returns 0 or a negative errno when the kernel refused to run. */
-static int time_prog(const struct bench_opts *o, int prog_fd,
-		     const struct frame *f, __u32 want, struct bench_result *r)
-{
-	__u32 d[BENCH_MAX_RUNS];
-
-	for (unsigned int i = 0; i <= o->runs; i++) {
-		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = f->buf,
-			    .data_size_in = f->len, .repeat = o->repeat);
-
-		if (bpf_prog_test_run_opts(prog_fd, &topts)) {
-			int err = -errno;
-
-			log_err("%s: BPF_PROG_TEST_RUN: %s", r->name,
-				strerror(-err));
-			return err;
-		}
-		r->retval = topts.retval;
-		if (topts.retval != want) {
-			log_warn("%s: run %u returned verdict %u, expected %u",
-				 r->name, i, topts.retval, want);
-			r->ok = false;
-		}
-		if (i > 0)
-			d[i - 1] = topts.duration;
+		log_err("%s: BPF_PROG_TEST_RUN: %s", c->name, strerror(-err));
+		return err;
 	}
-	qsort(d, o->runs, sizeof(d[0]), cmp_u32);
-	r->min = d[0];
-	r->max = d[o->runs - 1];
-	r->median = o->runs % 2 ? d[o->runs / 2]
-				: (d[o->runs / 2 - 1] + d[o->runs / 2] + 1) / 2;
+	*retval = topts.retval;
+	*duration = topts.duration;
 	return 0;
 }
 
-static __u64 total_packets(const struct bench_opts *o)
-{
-	return (__u64)o->repeat * (o->runs + 1);
-}
+/* --- bare_pass ------------------------------------------------------------ */
 
-/* --- bare_pass ----------------------------------------------------------- */
-
-static int bench_bare(const struct bench_opts *o, const struct frame *f,
-		      struct bench_result *r)
+static int setup_bare(struct bench_env *env, struct bench_class *c)
 {
 	const char *path = getenv("PW_BARE_OBJ");
 	struct bpf_program *prog;
-	struct bpf_object *obj;
 	int err;
 
 	if (!path || !*path)
 		path = BENCH_DEF_BARE_OBJ;
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj) {
+	env->bare = bpf_object__open_file(path, NULL);
+	if (!env->bare) {
 		err = -errno;
 		log_err("bare_pass: opening %s: %s", path, strerror(-err));
 		return err;
 	}
-	err = bpf_object__load(obj);
+	err = bpf_object__load(env->bare);
 	if (err) {
 		log_err("bare_pass: loading %s: %s", path, strerror(-err));
-		goto out;
+		return err;
 	}
-	prog = bpf_object__find_program_by_name(obj, "bare_pass");
+	prog = bpf_object__find_program_by_name(env->bare, "bare_pass");
 	if (!prog) {
-		err = -ENOENT;
 		log_err("bare_pass: no program bare_pass in %s", path);
-		goto out;
+		return -ENOENT;
 	}
-	err = time_prog(o, bpf_program__fd(prog), f, XDP_PASS, r);
-	snprintf(r->check, sizeof(r->check), "-");
-out:
-	bpf_object__close(obj);
-	return err;
+	c->prog_fd = bpf_program__fd(prog);
+	return 0;
 }
 
-/* --- xdp_filter -------------------------------------------------------------
- */
+/* --- xdp_filter ----------------------------------------------------------- */
 
-/* Set one entry of an xdp-filter per-CPU map: every CPU's slot holds the
- * flags, as xdp-filter itself writes them (hit counters accumulate above
- * the flag bits). */
-static int xf_put(struct bpf_object *obj, const char *map, const void *key,
-		  __u64 flags, __u64 *percpu, int ncpu)
+/* One deny-list entry in an xdp-filter per-CPU map: every CPU's slot holds
+ * the flags, as xdp-filter writes them (hits count above the flag bits). */
+static int xf_put(struct bench_env *env, const char *map, const void *key,
+		  __u64 flags)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, map);
+	struct bpf_map *m = bpf_object__find_map_by_name(env->xdpfilt, map);
 
 	if (!m) {
 		log_err("xdp_filter: no map %s", map);
 		return -ENOENT;
 	}
-	for (int c = 0; c < ncpu; c++)
-		percpu[c] = flags;
-	if (bpf_map_update_elem(bpf_map__fd(m), key, percpu, BPF_ANY)) {
+	for (int i = 0; i < env->ncpu; i++)
+		env->percpu[i] = flags;
+	if (bpf_map_update_elem(bpf_map__fd(m), key, env->percpu, BPF_ANY)) {
 		int err = -errno;
 
 		log_err("xdp_filter: writing %s: %s", map, strerror(-err));
@@ -320,114 +379,85 @@ static int xf_put(struct bpf_object *obj, const char *map, const void *key,
 	return 0;
 }
 
-/* Packets xdp-filter counted under XDP_PASS (its xdp_stats_map). */
-static int xf_passed(struct bpf_object *obj, __u64 *percpu, int ncpu,
-		     __u64 *out)
+/* Packets xdp-filter counted under XDP_PASS in its xdp_stats_map (per-CPU
+ * struct xdp_stats_record: packets, bytes). */
+static int xf_passed(struct bench_env *env, __u64 *out)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, "xdp_stats_map");
+	struct bpf_map *m =
+		bpf_object__find_map_by_name(env->xdpfilt, "xdp_stats_map");
 	__u32 key = XDP_PASS;
 
-	/* struct xdp_stats_record: packets, bytes (2 x u64 per CPU). */
-	if (!m || bpf_map_lookup_elem(bpf_map__fd(m), &key, percpu))
+	if (!m || bpf_map_lookup_elem(bpf_map__fd(m), &key, env->percpu)) {
+		log_err("xdp_filter: reading xdp_stats_map failed");
 		return -ENOENT;
+	}
 	*out = 0;
-	for (int c = 0; c < ncpu; c++)
-		*out += percpu[2 * c];
+	for (int i = 0; i < env->ncpu; i++)
+		*out += env->percpu[2 * i];
 	return 0;
 }
 
-static int xf_fill(struct bpf_object *obj, __u64 *percpu, int ncpu)
+static int setup_xdp_filter(struct bench_env *env, struct bench_class *c)
 {
-	/* Deny list entries that the benchmark frame does not match: a
-	 * port (key: port in network order in a u32, as the program reads
-	 * tcphdr->dest), an IPv4 and an IPv6 address, a MAC address. */
-	__u32 port = htons(23);
+	/* Entries the frame does not match, one per map, with the flags
+	 * `xdp-filter port|ip|ether ... --mode src,dst` would write. A port
+	 * key is the port in network order in a u32: the program reads
+	 * tcphdr->dest into a __u32. */
 	__u8 mac[ETH_ALEN] = {0x02, 0, 0, 0, 0, 0x99};
+	__u32 port = htons(23);
 	struct in6_addr a6;
 	struct in_addr a4;
-	int err;
-
-	inet_pton(AF_INET, "203.0.113.7", &a4);
-	inet_pton(AF_INET6, "2001:db8::7", &a6);
-	err = xf_put(obj, "filter_ports", &port,
-		     XF_FLAG_DST | XF_FLAG_TCP | XF_FLAG_UDP, percpu, ncpu);
-	if (!err)
-		err = xf_put(obj, "filter_ipv4", &a4.s_addr,
-			     XF_FLAG_SRC | XF_FLAG_DST, percpu, ncpu);
-	if (!err)
-		err = xf_put(obj, "filter_ipv6", &a6, XF_FLAG_SRC | XF_FLAG_DST,
-			     percpu, ncpu);
-	if (!err)
-		err = xf_put(obj, "filter_ethernet", mac,
-			     XF_FLAG_SRC | XF_FLAG_DST, percpu, ncpu);
-	return err;
-}
-
-static int bench_xdp_filter(const struct bench_opts *o, const struct frame *f,
-			    struct bench_result *r)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *percpu = NULL, before = 0, after = 0;
 	struct bpf_program *prog;
-	struct bpf_object *obj;
 	struct bpf_map *m;
 	int err;
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	obj = bpf_object__open_file(BENCH_XDPFILT_OBJ, NULL);
-	if (!obj) {
+	env->xdpfilt = bpf_object__open_file(BENCH_XDPFILT_OBJ, NULL);
+	if (!env->xdpfilt) {
 		err = -errno;
 		log_err("xdp_filter: opening %s: %s (is xdp-tools installed?)",
 			BENCH_XDPFILT_OBJ, strerror(-err));
 		return err;
 	}
-	/* Its maps are pinned by name (LIBBPF_PIN_BY_NAME) so that the
-	 * xdp-filter tool finds them; a benchmark must neither reuse a live
+	/* Its maps are pinned by name (LIBBPF_PIN_BY_NAME) for the
+	 * xdp-filter tool to find; the benchmark must neither reuse a live
 	 * filter's maps nor leave pins behind. */
-	bpf_object__for_each_map(m, obj) bpf_map__set_pin_path(m, NULL);
-	err = bpf_object__load(obj);
+	for (m = bpf_object__next_map(env->xdpfilt, NULL); m;
+	     m = bpf_object__next_map(env->xdpfilt, m))
+		bpf_map__set_pin_path(m, NULL);
+	err = bpf_object__load(env->xdpfilt);
 	if (err) {
 		log_err("xdp_filter: loading %s: %s", BENCH_XDPFILT_OBJ,
 			strerror(-err));
-		goto out;
+		return err;
 	}
-	prog = bpf_object__find_program_by_name(obj, "xdpfilt_alw_all");
+	prog = bpf_object__find_program_by_name(env->xdpfilt,
+						BENCH_XDPFILT_PROG);
 	if (!prog) {
-		err = -ENOENT;
-		log_err("xdp_filter: no program xdpfilt_alw_all");
-		goto out;
+		log_err("xdp_filter: no program %s", BENCH_XDPFILT_PROG);
+		return -ENOENT;
 	}
-	percpu = calloc((size_t)ncpu * 2, sizeof(*percpu));
-	if (!percpu) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = xf_fill(obj, percpu, ncpu);
+	c->prog_fd = bpf_program__fd(prog);
+
+	inet_pton(AF_INET, "203.0.113.7", &a4);
+	inet_pton(AF_INET6, "2001:db8::7", &a6);
+	err = xf_put(env, "filter_ports", &port,
+		     XF_FLAG_SRC | XF_FLAG_DST | XF_FLAG_TCP | XF_FLAG_UDP);
 	if (!err)
-		err = xf_passed(obj, percpu, ncpu, &before);
+		err = xf_put(env, "filter_ipv4", &a4.s_addr,
+			     XF_FLAG_SRC | XF_FLAG_DST);
 	if (!err)
-		err = time_prog(o, bpf_program__fd(prog), f, XDP_PASS, r);
+		err = xf_put(env, "filter_ipv6", &a6,
+			     XF_FLAG_SRC | XF_FLAG_DST);
 	if (!err)
-		err = xf_passed(obj, percpu, ncpu, &after);
-	if (!err) {
-		snprintf(r->check, sizeof(r->check), "xdp_pass %llu/%llu",
-			 (unsigned long long)(after - before),
-			 (unsigned long long)total_packets(o));
-		if (after - before != total_packets(o))
-			r->ok = false;
-	}
-out:
-	free(percpu);
-	bpf_object__close(obj);
+		err = xf_put(env, "filter_ethernet", mac,
+			     XF_FLAG_SRC | XF_FLAG_DST);
 	return err;
 }
 
-/* --- peerwall --------------------------------------------------------------
- */
+/* --- peerwall ------------------------------------------------------------- */
 
-/* The config every peerwall class starts from: defaults, 26656/tcp
- * protected, the example trusted CIDRs, small maps so load is quick. */
+/* Defaults, 26656/tcp protected, the example trusted CIDRs, small maps so
+ * load is quick. */
 static int pw_bench_config(struct pw_config *cfg, struct pw_protect *prot,
 			   struct pw_cidr trusted[2])
 {
@@ -448,72 +478,6 @@ static int pw_bench_config(struct pw_config *cfg, struct pw_protect *prot,
 	return 0;
 }
 
-/* Run one peerwall class and check that every packet sent (warm-up
- * included, unless `skip_warmup_count`) was counted under reason `a` or
- * `b`. */
-struct pw_class {
-	const char *name;
-	const char *saddr;
-	__u16 dport;
-	__u32 verdict;
-	enum pw_reason a, b;
-	bool drain_first; /* bucket must be empty before the timed runs */
-};
-
-static int bench_pw_class(const struct bench_opts *o, struct pw_datapath *dp,
-			  const struct pw_class *c, struct bench_result *r)
-{
-	struct pw_stat before[PW_STAT_NR], after[PW_STAT_NR];
-	__u64 counted, sent = total_packets(o);
-	struct frame f;
-	int err;
-
-	err = make_frame(c->saddr, c->dport, &f);
-	if (err)
-		return err;
-	if (c->drain_first) {
-		/* Empty the source's buckets; the timed runs start over
-		 * the limit. */
-		LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = f.buf,
-			    .data_size_in = f.len, .repeat = 100000);
-
-		if (bpf_prog_test_run_opts(pw_datapath_prog_fd(dp), &topts)) {
-			err = -errno;
-			log_err("%s: BPF_PROG_TEST_RUN: %s", c->name,
-				strerror(-err));
-			return err;
-		}
-	}
-	err = pw_datapath_stats(dp, before);
-	if (!err)
-		err = time_prog(o, pw_datapath_prog_fd(dp), &f, c->verdict, r);
-	if (!err)
-		err = pw_datapath_stats(dp, after);
-	if (err)
-		return err;
-	counted = after[c->a].packets - before[c->a].packets;
-	if (c->b != c->a)
-		counted += after[c->b].packets - before[c->b].packets;
-	if (c->b != c->a)
-		snprintf(r->check, sizeof(r->check), "%s+%s %llu/%llu",
-			 pw_stat_name(c->a), pw_stat_name(c->b),
-			 (unsigned long long)counted, (unsigned long long)sent);
-	else
-		snprintf(r->check, sizeof(r->check), "%s %llu/%llu",
-			 pw_stat_name(c->a), (unsigned long long)counted,
-			 (unsigned long long)sent);
-	/* A drained bucket still refills at its rate while the runs go on
-	 * (20 SYN/s, 2000 pkt/s by default): allow those few passes. */
-	if (counted != sent &&
-	    !(c->drain_first && sent - counted <= sent / 1000)) {
-		log_warn("%s: only %llu of %llu packets counted as %s", c->name,
-			 (unsigned long long)counted, (unsigned long long)sent,
-			 pw_stat_name(c->a));
-		r->ok = false;
-	}
-	return 0;
-}
-
 static int pw_load(const struct pw_config *cfg, struct pw_datapath **dp)
 {
 	struct pw_datapath_opts dopts = {.replay_clock = false};
@@ -524,123 +488,247 @@ static int pw_load(const struct pw_config *cfg, struct pw_datapath **dp)
 	return err;
 }
 
-/* tracked: its own load with finite but huge limits at every level, so the
- * bucket code runs on every packet and never says no. */
-static int bench_tracked(const struct bench_opts *o, struct bench_result *r)
+static int setup_peerwall(struct bench_env *env)
 {
-	static const struct pw_class c = {
-		.name = "tracked",
-		.saddr = BENCH_SRC_TRACKED,
-		.dport = BENCH_DPORT,
-		.verdict = XDP_PASS,
-		.a = PW_R_PASS,
-		.b = PW_R_PASS,
-	};
+	/* Finite limits at every level, so every bucket is taken, but so
+	 * large that none ever says no. */
 	const struct pw_limit huge = {PW_MAX_RATE_PPS, PW_MAX_RATE_PPS,
 				      PW_MAX_RATE_PPS, PW_MAX_RATE_PPS};
-	struct pw_cidr trusted[2];
-	struct pw_protect prot;
-	struct pw_datapath *dp;
-	struct pw_config cfg;
-	int err;
-
-	err = pw_bench_config(&cfg, &prot, trusted);
-	if (err)
-		return err;
-	cfg.source = cfg.quarantine = cfg.prefix = cfg.untrusted = huge;
-	err = pw_load(&cfg, &dp);
-	if (err)
-		return err;
-	err = bench_pw_class(o, dp, &c, r);
-	pw_datapath_close(dp);
-	return err;
-}
-
-enum {
-	C_BARE,
-	C_XDPFILT,
-	C_UNTRACKED,
-	C_TRUSTED,
-	C_TRACKED,
-	C_RATE,
-	C_BANNED,
-	C_EMERGENCY,
-	C_NR
-};
-
-static const char *const class_names[C_NR] = {
-	[C_BARE] = "bare_pass",	     [C_XDPFILT] = "xdp_filter",
-	[C_UNTRACKED] = "untracked", [C_TRUSTED] = "trusted",
-	[C_TRACKED] = "tracked",     [C_RATE] = "rate_dropped",
-	[C_BANNED] = "banned",	     [C_EMERGENCY] = "emergency",
-};
-
-/* The classes that share one load with the default limits. */
-static int bench_default_load(const struct bench_opts *o,
-			      struct bench_result *res)
-{
-	static const struct pw_class cls[] = {
-		{.name = "untracked",
-		 .saddr = BENCH_SRC_UNTRUSTED,
-		 .dport = BENCH_DPORT_UNPROTECTED,
-		 .verdict = XDP_PASS,
-		 .a = PW_R_PASS_UNTRACKED,
-		 .b = PW_R_PASS_UNTRACKED},
-		{.name = "trusted",
-		 .saddr = BENCH_SRC_TRUSTED,
-		 .dport = BENCH_DPORT,
-		 .verdict = XDP_PASS,
-		 .a = PW_R_PASS_TRUSTED,
-		 .b = PW_R_PASS_TRUSTED},
-		{.name = "rate_dropped",
-		 .saddr = BENCH_SRC_RATE,
-		 .dport = BENCH_DPORT,
-		 .verdict = XDP_DROP,
-		 .a = PW_R_DROP_RATE_SRC,
-		 .b = PW_R_DROP_SYN_SRC,
-		 .drain_first = true},
-		{.name = "banned",
-		 .saddr = BENCH_SRC_BANNED,
-		 .dport = BENCH_DPORT,
-		 .verdict = XDP_DROP,
-		 .a = PW_R_DROP_BANNED,
-		 .b = PW_R_DROP_BANNED},
-		{.name = "emergency",
-		 .saddr = BENCH_SRC_EMERGENCY,
-		 .dport = BENCH_DPORT,
-		 .verdict = XDP_DROP,
-		 .a = PW_R_DROP_EMERGENCY,
-		 .b = PW_R_DROP_EMERGENCY},
-	};
-	static const int slot[] = {C_UNTRACKED, C_TRUSTED, C_RATE, C_BANNED,
-				   C_EMERGENCY};
 	struct pw_cidr trusted[2], ban;
 	struct pw_protect prot;
-	struct pw_datapath *dp;
 	struct pw_config cfg;
 	int err;
 
 	err = pw_bench_config(&cfg, &prot, trusted);
 	if (!err)
+		err = pw_load(&cfg, &env->pw_default);
+	if (!err)
 		err = pw_cidr_parse(BENCH_SRC_BANNED "/32", &ban, NULL, 0);
+	if (!err)
+		err = pw_datapath_sanction(env->pw_default, &ban,
+					   PW_SANCTION_BAN, PW_LVL_NORMAL, 0);
 	if (err)
 		return err;
-	err = pw_load(&cfg, &dp);
+
+	err = pw_bench_config(&cfg, &prot, trusted);
 	if (err)
 		return err;
-	err = pw_datapath_sanction(dp, &ban, PW_SANCTION_BAN, PW_LVL_NORMAL, 0);
-	for (size_t i = 0; !err && i < sizeof(cls) / sizeof(cls[0]); i++) {
-		if (slot[i] == C_EMERGENCY)
-			err = pw_datapath_set_emergency(dp, true);
-		if (!err)
-			err = bench_pw_class(o, dp, &cls[i], &res[slot[i]]);
+	cfg.source = cfg.quarantine = cfg.prefix = cfg.untrusted = huge;
+	err = pw_load(&cfg, &env->pw_huge);
+	if (err)
+		return err;
+
+	for (int i = C_UNTRACKED; i < C_NR; i++) {
+		classes[i].dp = i == C_TRACKED ? env->pw_huge : env->pw_default;
+		classes[i].prog_fd = pw_datapath_prog_fd(classes[i].dp);
 	}
-	pw_datapath_close(dp);
-	return err;
+	return 0;
 }
 
-/* --- output ------------------------------------------------------------------
- */
+/* --- runs ----------------------------------------------------------------- */
+
+/* The count this class's check watches. */
+static int class_count(struct bench_env *env, const struct bench_class *c,
+		       __u64 *out)
+{
+	struct pw_stat st[PW_STAT_NR];
+	int err;
+
+	*out = 0;
+	switch (c->check) {
+	case CHECK_NONE:
+		return 0;
+	case CHECK_XDPFILT:
+		return xf_passed(env, out);
+	case CHECK_PW:
+		err = pw_datapath_stats(c->dp, st);
+		if (err) {
+			log_err("%s: reading counters: %s", c->name,
+				strerror(-err));
+			return err;
+		}
+		*out = st[c->reason].packets;
+		if (c->reason2 != c->reason)
+			*out += st[c->reason2].packets;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* One run of one class; timed ones go to d[run]. */
+static int run_class(const struct bench_opts *o, struct bench_class *c, int run)
+{
+	__u32 retval, duration;
+	int err = 0, err2;
+
+	if (c->emergency)
+		err = pw_datapath_set_emergency(c->dp, true);
+	if (!err)
+		err = test_run(c, o->repeat, &retval, &duration);
+	if (c->emergency) {
+		err2 = pw_datapath_set_emergency(c->dp, false);
+		err = err ? err : err2;
+	}
+	if (err)
+		return err;
+	c->retval = retval;
+	if (retval != c->want) {
+		log_warn("%s: run %d returned verdict %u, expected %u", c->name,
+			 run, retval, c->want);
+		c->ok = false;
+	}
+	if (run >= 0)
+		c->d[run] = duration;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static const char *reason_label(const struct bench_class *c, char *buf,
+				size_t len)
+{
+	if (c->check == CHECK_XDPFILT)
+		return "xdp_pass";
+	if (c->reason2 == c->reason)
+		return pw_stat_name(c->reason);
+	snprintf(buf, len, "%s+%s", pw_stat_name(c->reason),
+		 pw_stat_name(c->reason2));
+	return buf;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static int pw_passed(const struct bench_class *c, __u64 *out)
+{
+	struct pw_stat st[PW_STAT_NR];
+	int err = pw_datapath_stats(c->dp, st);
+
+	if (err) {
+		log_err("%s: reading counters: %s", c->name, strerror(-err));
+		return err;
+	}
+	*out = st[PW_R_PASS].packets;
+	return 0;
+}
+
+/* A drained source bucket refills while the benchmark goes on: by the SYN
+ * rate (default 20/s) since the drain, a SYN passes now and then. Those
+ * passes must add up with the drops to every packet sent, and be no more
+ * than the refill allows. */
+static bool drain_passes_ok(const struct bench_class *c, __u64 sent,
+			    __u64 counted)
+{
+	__u64 passed, allowed;
+
+	if (pw_passed(c, &passed))
+		return false;
+	passed -= c->pass_before;
+	allowed = (mono_ns() - c->drained_ns) * PW_DEF_SRC_SYN_PPS /
+			  1000000000ull +
+		  2;
+	if (counted + passed != sent || passed > allowed) {
+		log_warn("%s: %llu passed (refill allows %llu), %llu dropped, "
+			 "%llu sent",
+			 c->name, (unsigned long long)passed,
+			 (unsigned long long)allowed,
+			 (unsigned long long)counted, (unsigned long long)sent);
+		return false;
+	}
+	return true;
+}
+
+/* Counters after the runs: every packet sent must be counted under the
+ * class's outcome (for a drained bucket: or passed by its refill). */
+static int check_counts(struct bench_env *env, const struct bench_opts *o,
+			struct bench_class *c)
+{
+	__u64 sent = (__u64)o->repeat * (o->runs + 1), now, counted;
+	char buf[64];
+	int err;
+
+	if (c->check == CHECK_NONE) {
+		snprintf(c->counted, sizeof(c->counted), "-");
+		return 0;
+	}
+	err = class_count(env, c, &now);
+	if (err)
+		return err;
+	counted = now - c->count_before;
+	snprintf(c->counted, sizeof(c->counted), "%s %llu/%llu",
+		 reason_label(c, buf, sizeof(buf)), (unsigned long long)counted,
+		 (unsigned long long)sent);
+	if (c->drain) {
+		if (!drain_passes_ok(c, sent, counted))
+			c->ok = false;
+	} else if (counted != sent) {
+		log_warn("%s: %llu of %llu packets counted as expected",
+			 c->name, (unsigned long long)counted,
+			 (unsigned long long)sent);
+		c->ok = false;
+	}
+	return 0;
+}
+
+static int bench_all(struct bench_env *env, const struct bench_opts *o)
+{
+	int err;
+
+	for (int i = 0; i < C_NR; i++) {
+		struct bench_class *c = &classes[i];
+
+		if (c->drain) {
+			__u32 retval, duration;
+
+			c->drained_ns = mono_ns();
+			err = test_run(c, BENCH_DRAIN_PKTS, &retval, &duration);
+			if (!err)
+				err = pw_passed(c, &c->pass_before);
+			if (err)
+				return err;
+		}
+		err = class_count(env, c, &c->count_before);
+		if (err)
+			return err;
+	}
+	/* Round -1 warms up; the first class of each round rotates so no
+	 * class always runs first (after the loader's work) or last. */
+	for (int run = -1; run < (int)o->runs; run++) {
+		for (int k = 0; k < C_NR; k++) {
+			int i = (k + run + 1) % C_NR;
+
+			err = run_class(o, &classes[i], run);
+			if (err)
+				return err;
+		}
+	}
+	for (int i = 0; i < C_NR; i++) {
+		struct bench_class *c = &classes[i];
+		unsigned int n = o->runs;
+
+		err = check_counts(env, o, c);
+		if (err)
+			return err;
+		qsort(c->d, n, sizeof(c->d[0]), cmp_u32);
+		c->min = c->d[0];
+		c->max = c->d[n - 1];
+		c->median = n % 2 ? c->d[n / 2]
+				  : (c->d[n / 2 - 1] + c->d[n / 2] + 1) / 2;
+	}
+	return 0;
+}
+
+/* --- output --------------------------------------------------------------- */
 
 static const char *verdict_name(__u32 v)
 {
@@ -660,26 +748,23 @@ static const char *verdict_name(__u32 v)
 	}
 }
 
-static void print_table(const struct bench_opts *o,
-			const struct bench_result *res, int cpu)
+static void print_table(const struct bench_opts *o, int cpu)
 {
 	printf("pw-bench: BPF_PROG_TEST_RUN, %u-byte IPv4 TCP SYN, repeat %u, "
-	       "median of %u runs, CPU %d\n",
+	       "median of %u interleaved runs, CPU %d\n",
 	       BENCH_FRAME_LEN, o->repeat, o->runs, cpu);
-	printf("%-13s %9s %6s %6s  %-9s %s\n", "class", "ns/pkt", "min", "max",
+	printf("%-13s %7s %6s %6s  %-9s %s\n", "class", "ns/pkt", "min", "max",
 	       "verdict", "counted as");
 	for (int i = 0; i < C_NR; i++) {
-		const struct bench_result *r = &res[i];
+		const struct bench_class *c = &classes[i];
 
-		if (!r->name)
-			continue;
-		printf("%-13s %9u %6u %6u  %-9s %s%s\n", r->name, r->median,
-		       r->min, r->max, verdict_name(r->retval), r->check,
-		       r->ok ? "" : "  (UNEXPECTED)");
+		printf("%-13s %7u %6u %6u  %-9s %s%s\n", c->name, c->median,
+		       c->min, c->max, verdict_name(c->retval), c->counted,
+		       c->ok ? "" : "  UNEXPECTED");
 	}
 }
 
-static int write_json(const char *path, const struct bench_result *res)
+static int write_json(const char *path)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *dpo = json_object_new_object();
@@ -687,17 +772,15 @@ static int write_json(const char *path, const struct bench_result *res)
 
 	json_object_object_add(root, "datapath", dpo);
 	for (int i = 0; i < C_NR; i++) {
-		struct json_object *c;
+		struct json_object *c = json_object_new_object();
 
-		if (!res[i].name)
-			continue;
-		c = json_object_new_object();
-		json_object_object_add(c, "ns_per_pkt",
-				       json_object_new_int64(res[i].median));
 		json_object_object_add(
-			c, "verdict",
-			json_object_new_string(verdict_name(res[i].retval)));
-		json_object_object_add(dpo, res[i].name, c);
+			c, "ns_per_pkt",
+			json_object_new_int64(classes[i].median));
+		json_object_object_add(c, "verdict",
+				       json_object_new_string(verdict_name(
+					       classes[i].retval)));
+		json_object_object_add(dpo, classes[i].name, c);
 	}
 	if (json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY)) {
 		log_err("writing %s: %s", path, json_util_get_last_err());
@@ -707,8 +790,8 @@ static int write_json(const char *path, const struct bench_result *res)
 	return err;
 }
 
-/* Stay on the CPU we started on: per-CPU maps stay in its cache and a
- * migration never lands inside a run. */
+/* Stay on the CPU we started on: per-CPU maps stay in its cache and no
+ * migration lands inside a run. */
 static int pin_cpu(void)
 {
 	int cpu = sched_getcpu();
@@ -723,48 +806,62 @@ static int pin_cpu(void)
 	return cpu;
 }
 
+static void env_close(struct bench_env *env)
+{
+	pw_datapath_close(env->pw_huge);
+	pw_datapath_close(env->pw_default);
+	bpf_object__close(env->xdpfilt);
+	bpf_object__close(env->bare);
+	free(env->percpu);
+}
+
 int main(int argc, char **argv)
 {
-	struct bench_result res[C_NR];
+	struct bench_env env = {0};
 	struct bench_opts o = {0};
-	struct frame frame;
 	bool all_ok = true;
-	int err, cpu;
+	int err = 0, cpu;
 
 	pw_log_init("pw-bench", PW_LOG_INFO, false);
 	if (parse_args(argc, argv, &o))
 		return 2;
 	pw_log_libbpf(o.verbose);
-
-	memset(res, 0, sizeof(res));
-	for (int i = 0; i < C_NR; i++) {
-		res[i].name = class_names[i];
-		res[i].ok = true;
-	}
 	cpu = pin_cpu();
 
-	err = make_frame(BENCH_SRC_UNTRUSTED, BENCH_DPORT, &frame);
+	env.ncpu = libbpf_num_possible_cpus();
+	if (env.ncpu <= 0) {
+		log_err("cannot count CPUs: %s", strerror(-env.ncpu));
+		return 1;
+	}
+	env.percpu = calloc((size_t)env.ncpu * 2, sizeof(*env.percpu));
+	if (!env.percpu)
+		return 1;
+	for (int i = 0; !err && i < C_NR; i++) {
+		classes[i].ok = true;
+		err = make_frame(&classes[i]);
+	}
 	if (!err)
-		err = bench_bare(&o, &frame, &res[C_BARE]);
+		err = setup_bare(&env, &classes[C_BARE]);
 	if (!err)
-		err = bench_xdp_filter(&o, &frame, &res[C_XDPFILT]);
+		err = setup_xdp_filter(&env, &classes[C_XDPFILT]);
 	if (!err)
-		err = bench_default_load(&o, res);
+		err = setup_peerwall(&env);
 	if (!err)
-		err = bench_tracked(&o, &res[C_TRACKED]);
+		err = bench_all(&env, &o);
+	env_close(&env);
 	if (err) {
 		log_err("benchmark aborted: %s", strerror(-err));
 		return 1;
 	}
 
-	print_table(&o, res, cpu);
+	print_table(&o, cpu);
 	for (int i = 0; i < C_NR; i++)
-		all_ok &= res[i].ok;
-	if (o.json && write_json(o.json, res))
+		all_ok &= classes[i].ok;
+	if (o.json && write_json(o.json))
 		return 1;
 	if (!all_ok) {
-		log_warn("some classes did not measure the path they name "
-			 "(see UNEXPECTED above)");
+		log_warn("a class did not measure the path it names (see "
+			 "UNEXPECTED above)");
 		return 3;
 	}
 	return 0;
