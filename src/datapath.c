@@ -9,8 +9,12 @@
  * points at tries not yet filled.
  */
 #include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +30,11 @@ struct pw_datapath {
 	struct peerwall_bpf *skel;
 	struct pw_dp_config dp;
 	bool replay_clock;
+	bool adopted;
+	char pin_dir[256];
 };
+
+#define PW_PROG_NAME "peerwall_xdp"
 
 static const char *const stat_names[PW_STAT_NR] = {
 	[PW_R_PASS_UNTRACKED] = "pass_untracked",
@@ -67,23 +75,34 @@ static int write_dp_config(struct pw_datapath *dp)
 	return err;
 }
 
+/* Every port's flags in one batch, so ports dropped from the config are
+ * cleared too (matters when adopting a previous run's maps). */
 static int write_ports(struct pw_datapath *dp, const struct pw_config *cfg)
 {
 	int fd = bpf_map__fd(dp->skel->maps.ports);
+	__u32 count = PW_PORT_COUNT;
+	__u32 *keys, *vals;
+	int err = 0;
 
-	for (size_t i = 0; i < cfg->n_protect; i++) {
-		__u32 port = cfg->protect[i].port;
-		__u32 flags = pw_port_flags(cfg, port);
-
-		if (bpf_map_update_elem(fd, &port, &flags, BPF_ANY)) {
-			int err = -errno;
-
-			log_err("datapath: protecting port %u: %s", port,
-				strerror(-err));
-			return err;
-		}
+	keys = calloc(PW_PORT_COUNT, sizeof(*keys));
+	vals = calloc(PW_PORT_COUNT, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto cleanup;
 	}
-	return 0;
+	for (__u32 port = 0; port < PW_PORT_COUNT; port++) {
+		keys[port] = port;
+		vals[port] = pw_port_flags(cfg, port);
+	}
+	if (bpf_map_update_batch(fd, keys, vals, &count, NULL)) {
+		err = -errno;
+		log_err("datapath: writing protected ports: %s",
+			strerror(-err));
+	}
+cleanup:
+	free(keys);
+	free(vals);
+	return err;
 }
 
 /* LPM key for a CIDR in the buffer `key` (struct pw_lpm_v4 or _v6). */
@@ -203,13 +222,119 @@ int pw_datapath_unsanction(struct pw_datapath *dp, const struct pw_cidr *c)
 	return write_dp_config(dp);
 }
 
+static bool cidr_listed(const struct pw_cidr *cidrs, size_t n, int family,
+			const void *lpm)
+{
+	struct pw_cidr c = {.family = family};
+
+	if (family == AF_INET) {
+		const struct pw_lpm_v4 *k = lpm;
+
+		c.prefixlen = k->prefixlen;
+		memcpy(c.addr, k->addr, 4);
+	} else {
+		const struct pw_lpm_v6 *k = lpm;
+
+		c.prefixlen = k->prefixlen;
+		memcpy(c.addr, k->addr, 16);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cidrs[i].family == c.family &&
+		    cidrs[i].prefixlen == c.prefixlen &&
+		    !memcmp(cidrs[i].addr, c.addr, 16))
+			return true;
+	return false;
+}
+
+/* Delete the trie entries of one family not in cidrs[n]; recount. */
+static int trie_prune(int fd, int family, const struct pw_cidr *cidrs, size_t n,
+		      __u32 *count)
+{
+	struct pw_lpm_v6 key, next;
+	void *prev = NULL;
+	__u32 kept = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (cidr_listed(cidrs, n, family, &next)) {
+			kept++;
+			key = next;
+			prev = &key;
+			continue;
+		}
+		if (bpf_map_delete_elem(fd, &next))
+			return -errno;
+		/* restart: the iteration order of a trie changes on delete */
+		prev = NULL;
+		kept = 0;
+	}
+	*count = kept;
+	return 0;
+}
+
+int pw_datapath_set_trusted(struct pw_datapath *dp, const struct pw_cidr *cidrs,
+			    size_t n)
+{
+	int fd4 = bpf_map__fd(dp->skel->maps.trusted_v4);
+	int fd6 = bpf_map__fd(dp->skel->maps.trusted_v6);
+	struct pw_trusted val = {0};
+	char buf[PW_CIDR_STRLEN];
+	__u32 scratch = 0;
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		bool v4 = cidrs[i].family == AF_INET;
+
+		err = trie_put(v4 ? fd4 : fd6, &cidrs[i], &val, &scratch);
+		if (err) {
+			pw_cidr_format(&cidrs[i], buf, sizeof(buf));
+			log_err("datapath: trusting %s: %s", buf,
+				strerror(-err));
+			return err;
+		}
+	}
+	/* Counts must cover the new entries before anything is deleted. */
+	dp->dp.trusted_v4_count = dp->dp.trusted_v6_count = 1;
+	err = write_dp_config(dp);
+	if (!err)
+		err = trie_prune(fd4, AF_INET, cidrs, n,
+				 &dp->dp.trusted_v4_count);
+	if (!err)
+		err = trie_prune(fd6, AF_INET6, cidrs, n,
+				 &dp->dp.trusted_v6_count);
+	if (err) {
+		log_err("datapath: pruning trusted entries: %s",
+			strerror(-err));
+		return err;
+	}
+	return write_dp_config(dp);
+}
+
+/* Entries in a trie (for counts after adopting pinned maps). */
+static __u32 trie_count(int fd)
+{
+	struct pw_lpm_v6 key, next;
+	void *prev = NULL;
+	__u32 n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		n++;
+		key = next;
+		prev = &key;
+	}
+	return n;
+}
+
 static int fill_maps(struct pw_datapath *dp, const struct pw_config *cfg)
 {
 	int err;
 
+	dp->dp.bancidr_v4_count =
+		trie_count(bpf_map__fd(dp->skel->maps.bancidr_v4));
+	dp->dp.bancidr_v6_count =
+		trie_count(bpf_map__fd(dp->skel->maps.bancidr_v6));
 	err = write_ports(dp, cfg);
-	for (size_t i = 0; !err && i < cfg->n_trusted; i++)
-		err = pw_datapath_trust(dp, &cfg->trusted[i]);
+	if (!err)
+		err = pw_datapath_set_trusted(dp, cfg->trusted, cfg->n_trusted);
 	for (size_t i = 0; !err && i < cfg->n_bans; i++)
 		err = pw_datapath_sanction(dp, &cfg->bans[i], PW_SANCTION_BAN,
 					   PW_LVL_NORMAL, 0);
@@ -228,6 +353,58 @@ static void size_maps(struct peerwall_bpf *skel, const struct pw_config *cfg)
 	bpf_map__set_max_entries(skel->maps.sanction_v6, cfg->maps.sanctions);
 	bpf_map__set_max_entries(skel->maps.bancidr_v4, cfg->maps.bancidrs);
 	bpf_map__set_max_entries(skel->maps.bancidr_v6, cfg->maps.bancidrs);
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[256];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Pin every map under pin_dir/<name>; libbpf reuses pins that exist (the
+ * previous run's maps, with their sources and bans) and creates the rest. */
+static int set_pins(struct pw_datapath *dp, const char *pin_dir)
+{
+	char path[512], probe[512];
+	struct bpf_map *m;
+	int err;
+
+	if (snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir) >=
+	    (int)sizeof(dp->pin_dir))
+		return -ENAMETOOLONG;
+	err = mkdir_p(pin_dir, 0700);
+	if (err) {
+		log_err("datapath: creating %s: %s (is bpffs mounted on "
+			"/sys/fs/bpf?)",
+			pin_dir, strerror(-err));
+		return err;
+	}
+	snprintf(probe, sizeof(probe), "%s/config", pin_dir);
+	dp->adopted = access(probe, F_OK) == 0;
+	bpf_object__for_each_map(m, dp->skel->obj)
+	{
+		if (bpf_map__is_internal(m))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir,
+			 bpf_map__name(m));
+		err = bpf_map__set_pin_path(m, path);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int pw_datapath_load(const struct pw_config *cfg,
@@ -251,11 +428,17 @@ int pw_datapath_load(const struct pw_config *cfg,
 	}
 	dp->skel->rodata->replay_clock = dp->replay_clock;
 	size_maps(dp->skel, cfg);
+	if (opts && opts->pin_dir) {
+		err = set_pins(dp, opts->pin_dir);
+		if (err)
+			goto cleanup;
+	}
 	err = peerwall_bpf__load(dp->skel);
 	if (err) {
 		log_err("datapath: loading BPF object: %s (run as root; "
-			"check `ulimit -l` and kernel BPF support)",
-			strerror(-err));
+			"check kernel BPF support; if maps pinned in %s come "
+			"from a run with other map sizes, detach first)",
+			strerror(-err), dp->pin_dir[0] ? dp->pin_dir : "-");
 		goto cleanup;
 	}
 	err = fill_maps(dp, cfg);
@@ -351,4 +534,125 @@ int pw_datapath_map_fd(const struct pw_datapath *dp, const char *name)
 	struct bpf_map *m = bpf_object__find_map_by_name(dp->skel->obj, name);
 
 	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+bool pw_datapath_adopted(const struct pw_datapath *dp)
+{
+	return dp->adopted;
+}
+
+static __u32 mode_flags(enum pw_xdp_mode mode)
+{
+	return mode == PW_XDP_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* Name of the program with this id ("" if it vanished). */
+static void prog_name(__u32 id, char *name, size_t len)
+{
+	struct bpf_prog_info info = {0};
+	__u32 info_len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	name[0] = 0;
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		snprintf(name, len, "%s", info.name);
+	close(fd);
+}
+
+int pw_datapath_attach(struct pw_datapath *dp, const char *ifname,
+		       enum pw_xdp_mode mode, const char **used_mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, a);
+	int ifindex = if_nametoindex(ifname);
+	int prog_fd = pw_datapath_prog_fd(dp);
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 flags;
+	int err;
+
+	if (!ifindex) {
+		log_err("datapath: interface %s: %s", ifname, strerror(errno));
+		return -ENODEV;
+	}
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err) {
+		log_err("datapath: querying XDP on %s: %s", ifname,
+			strerror(-err));
+		return err;
+	}
+	if (q.prog_id) {
+		prog_name(q.prog_id, name, sizeof(name));
+		if (strcmp(name, PW_PROG_NAME)) {
+			log_err("datapath: %s already runs XDP program %u "
+				"(%s); peerwall will not replace a foreign "
+				"program",
+				ifname, q.prog_id, name[0] ? name : "?");
+			return -EBUSY;
+		}
+		/* Ours, from a previous run: swap atomically, same mode. */
+		a.old_prog_fd = bpf_prog_get_fd_by_id(q.prog_id);
+		if (a.old_prog_fd < 0)
+			return -errno;
+		flags = XDP_FLAGS_REPLACE | (q.attach_mode == XDP_ATTACHED_SKB
+						     ? XDP_FLAGS_SKB_MODE
+						     : XDP_FLAGS_DRV_MODE);
+		err = bpf_xdp_attach(ifindex, prog_fd, flags, &a);
+		close(a.old_prog_fd);
+		if (err) {
+			log_err("datapath: replacing program %u on %s: %s",
+				q.prog_id, ifname, strerror(-err));
+			return err;
+		}
+		*used_mode = flags & XDP_FLAGS_SKB_MODE ? "generic" : "native";
+		log_info("datapath: %s: replaced previous peerwall program %u "
+			 "(%s mode)",
+			 ifname, q.prog_id, *used_mode);
+		return 0;
+	}
+	flags = XDP_FLAGS_UPDATE_IF_NOEXIST | mode_flags(mode);
+	err = bpf_xdp_attach(ifindex, prog_fd, flags, NULL);
+	if (err && mode == PW_XDP_AUTO) {
+		log_warn("datapath: native XDP on %s failed (%s); falling back "
+			 "to generic mode, which is slower",
+			 ifname, strerror(-err));
+		flags = XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_SKB_MODE;
+		err = bpf_xdp_attach(ifindex, prog_fd, flags, NULL);
+	}
+	if (err) {
+		log_err("datapath: attaching XDP to %s: %s", ifname,
+			strerror(-err));
+		return err;
+	}
+	*used_mode = flags & XDP_FLAGS_SKB_MODE ? "generic" : "native";
+	return 0;
+}
+
+int pw_datapath_detach(struct pw_datapath *dp, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, a);
+	int ifindex = if_nametoindex(ifname);
+	int err = 0;
+
+	if (ifindex && !bpf_xdp_query(ifindex, 0, &q) && q.prog_id) {
+		a.old_prog_fd = pw_datapath_prog_fd(dp);
+		err = bpf_xdp_detach(ifindex,
+				     q.attach_mode == XDP_ATTACHED_SKB
+					     ? XDP_FLAGS_SKB_MODE
+					     : XDP_FLAGS_DRV_MODE,
+				     &a);
+		if (err)
+			log_err("datapath: detaching from %s: %s", ifname,
+				strerror(-err));
+	}
+	if (dp->pin_dir[0]) {
+		bpf_object__unpin_maps(dp->skel->obj, NULL);
+		if (rmdir(dp->pin_dir) && errno != ENOENT)
+			log_warn("datapath: removing %s: %s", dp->pin_dir,
+				 strerror(errno));
+		dp->pin_dir[0] = 0;
+	}
+	return err;
 }

@@ -18,7 +18,14 @@
 struct pw_datapath;
 
 struct pw_datapath_opts {
-	bool replay_clock; /* time comes from pw_datapath_set_replay_now() */
+	bool replay_clock;   /* time comes from pw_datapath_set_replay_now() */
+	const char *pin_dir; /* pin (and adopt) maps here; NULL = no pins */
+};
+
+enum pw_xdp_mode {
+	PW_XDP_AUTO = 0, /* native, falling back to generic with a warning */
+	PW_XDP_NATIVE,
+	PW_XDP_GENERIC,
 };
 
 /* Open the embedded object, size its maps from cfg, load it and fill the
@@ -27,6 +34,23 @@ int pw_datapath_load(const struct pw_config *cfg,
 		     const struct pw_datapath_opts *opts,
 		     struct pw_datapath **out);
 void pw_datapath_close(struct pw_datapath *dp);
+
+/* True when load() found pinned maps from a previous run and adopted them
+ * (sources, bans and buckets carry over). */
+bool pw_datapath_adopted(const struct pw_datapath *dp);
+
+/* Attach to ifname, atomically replacing a peerwall program left attached
+ * by a previous run (never a foreign one: -EBUSY). On success *used_mode
+ * is "native" or "generic". */
+int pw_datapath_attach(struct pw_datapath *dp, const char *ifname,
+		       enum pw_xdp_mode mode, const char **used_mode);
+/* Detach our program from ifname and remove the pinned maps. */
+int pw_datapath_detach(struct pw_datapath *dp, const char *ifname);
+
+/* Make the trusted tries equal to cidrs[n]: add what is new first, then
+ * delete what is gone, so no moment has fewer trusted entries than both. */
+int pw_datapath_set_trusted(struct pw_datapath *dp, const struct pw_cidr *cidrs,
+			    size_t n);
 
 int pw_datapath_prog_fd(const struct pw_datapath *dp);
 
