@@ -26,4 +26,13 @@ say "3. an IPv6 flooder rotating addresses inside its /64"
 "$root/$BUILD/bin/pw-pcapgen" --scenario v6-rotation --out "$tmp/v6.pcap"
 "$root/$BUILD/bin/peerwall-replay" --config "$conf" --pcap "$tmp/v6.pcap"
 
-say "honest and trusted peers lost nothing; the flooders got their fair share and no more."
+say "summary"
+cat <<'TXT'
+- single-source floods: each flooder got its own bucket (burst + rate x time)
+  and no more; honest and trusted peers lost nothing.
+- spoofed SYN flood: no per-source bucket can see it, so the untrusted-global
+  SYN budget caps it. That budget is shared: honest untrusted peers' new
+  connections are capped with it (198.18.2.10 above). The trusted list is
+  what keeps a validator's own peers whole: 198.18.1.10 lost nothing.
+- IPv6: a flooder rotating inside its /64 is one source.
+TXT
