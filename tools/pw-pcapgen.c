@@ -27,6 +27,21 @@
 #define GEN_MAX_STREAMS 16
 #define GEN_FRAME_MAX	2048
 
+/* pcapng block types and the interface option for ns timestamps. */
+#define PCAPNG_SHB		 0x0a0d0d0au
+#define PCAPNG_IDB		 0x00000001u
+#define PCAPNG_EPB		 0x00000006u
+#define PCAPNG_BOM		 0x1a2b3c4du
+#define PCAPNG_OPT_TSRESOL	 9
+#define PCAPNG_LINKTYPE_ETHERNET 1
+
+/* Output: classic pcap through libpcap, or pcapng written here (libpcap
+ * reads pcapng but cannot write it). */
+struct gen_out {
+	struct pw_pcap_out *pcap;
+	FILE *ng;
+};
+
 enum src_kind {
 	SRC_FIXED,     /* always `src` */
 	SRC_SPOOF_V4,  /* random host in 198.19.0.0/16 */
@@ -181,7 +196,7 @@ static const struct scenario *find_scenario(const char *name)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pw-pcapgen --scenario NAME --out FILE "
-		   "[--seconds S] [--seed N]\nscenarios:\n");
+		   "[--seconds S] [--seed N] [--pcapng]\nscenarios:\n");
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		fprintf(f, "  %-14s %s (default %.0f s)\n", scenarios[i].name,
 			scenarios[i].about, scenarios[i].default_seconds);
@@ -214,12 +229,97 @@ static void stream_source(struct stream *s)
 	s->spec.src = s->addr;
 }
 
-static int generate(const struct scenario *sc, double secs, const char *out)
+static void ng_put32(FILE *f, uint32_t v)
+{
+	fwrite(&v, sizeof(v), 1, f);
+}
+
+/* Section header and one Ethernet interface with nanosecond stamps. */
+static void ng_header(FILE *f)
+{
+	ng_put32(f, PCAPNG_SHB);
+	ng_put32(f, 28);
+	ng_put32(f, PCAPNG_BOM);
+	ng_put32(f, 1);		  /* version 1.0 */
+	ng_put32(f, 0xffffffffu); /* section length unknown (-1) */
+	ng_put32(f, 0xffffffffu);
+	ng_put32(f, 28);
+
+	ng_put32(f, PCAPNG_IDB);
+	ng_put32(f, 32);
+	ng_put32(f, PCAPNG_LINKTYPE_ETHERNET); /* + reserved 16 bits */
+	ng_put32(f, 0);			       /* snaplen: none */
+	ng_put32(f, PCAPNG_OPT_TSRESOL | (1u << 16));
+	ng_put32(f, 9); /* 10^-9 s, padded */
+	ng_put32(f, 0); /* opt_endofopt */
+	ng_put32(f, 32);
+}
+
+static void ng_packet(FILE *f, const struct pw_pcap_pkt *pkt)
+{
+	uint32_t padded = (pkt->caplen + 3) & ~3u;
+	uint32_t len = 32 + padded;
+	static const uint8_t zero[4];
+
+	ng_put32(f, PCAPNG_EPB);
+	ng_put32(f, len);
+	ng_put32(f, 0); /* interface 0 */
+	ng_put32(f, (uint32_t)(pkt->ts_ns >> 32));
+	ng_put32(f, (uint32_t)pkt->ts_ns);
+	ng_put32(f, pkt->caplen);
+	ng_put32(f, pkt->wirelen);
+	fwrite(pkt->data, 1, pkt->caplen, f);
+	fwrite(zero, 1, padded - pkt->caplen, f);
+	ng_put32(f, len);
+}
+
+static int out_open(struct gen_out *o, const char *path, bool pcapng)
+{
+	char err[256];
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	if (pcapng) {
+		o->ng = fopen(path, "wb");
+		if (!o->ng) {
+			rc = -errno;
+			fprintf(stderr, "pw-pcapgen: %s: %s\n", path,
+				strerror(errno));
+			return rc;
+		}
+		ng_header(o->ng);
+		return 0;
+	}
+	rc = pw_pcap_out_open(path, &o->pcap, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "pw-pcapgen: %s\n", err);
+	return rc;
+}
+
+static void out_write(struct gen_out *o, const struct pw_pcap_pkt *pkt)
+{
+	if (o->ng)
+		ng_packet(o->ng, pkt);
+	else
+		pw_pcap_out_write(o->pcap, pkt);
+}
+
+static int out_close(struct gen_out *o)
+{
+	int rc = 0;
+
+	if (o->ng && fclose(o->ng))
+		rc = -errno;
+	pw_pcap_out_close(o->pcap);
+	return rc;
+}
+
+static int generate(const struct scenario *sc, double secs, const char *out,
+		    bool pcapng)
 {
 	struct stream st[GEN_MAX_STREAMS];
-	struct pw_pcap_out *w = NULL;
+	struct gen_out w;
 	uint8_t frame[GEN_FRAME_MAX];
-	char err[256];
 	uint64_t written = 0;
 	int n = 0, rc;
 
@@ -234,11 +334,9 @@ static int generate(const struct scenario *sc, double secs, const char *out)
 				(uint64_t)llround(st[i].start_s * 1e9) +
 				(uint64_t)i * 997;
 	}
-	rc = pw_pcap_out_open(out, &w, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "pw-pcapgen: %s\n", err);
+	rc = out_open(&w, out, pcapng);
+	if (rc)
 		return rc;
-	}
 	for (;;) {
 		struct pw_pcap_pkt pkt = {0};
 		struct stream *s = NULL;
@@ -260,18 +358,22 @@ static int generate(const struct scenario *sc, double secs, const char *out)
 				"pw-pcapgen: stream %s: cannot build "
 				"packet: %s\n",
 				s->name, strerror(-len));
-			pw_pcap_out_close(w);
+			out_close(&w);
 			return len;
 		}
 		pkt.data = frame;
 		pkt.caplen = pkt.wirelen = (uint32_t)len;
 		pkt.ts_ns = s->next_ns;
-		pw_pcap_out_write(w, &pkt);
+		out_write(&w, &pkt);
 		written++;
 		s->next_ns += s->interval_ns;
 		s->left--;
 	}
-	pw_pcap_out_close(w);
+	rc = out_close(&w);
+	if (rc) {
+		fprintf(stderr, "pw-pcapgen: %s: %s\n", out, strerror(-rc));
+		return rc;
+	}
 	fprintf(stderr, "pw-pcapgen: %s: %llu packets, %.3f s -> %s\n",
 		sc->name, (unsigned long long)written, secs, out);
 	return 0;
@@ -284,16 +386,18 @@ int main(int argc, char **argv)
 		{"out", required_argument, NULL, 'o'},
 		{"seconds", required_argument, NULL, 't'},
 		{"seed", required_argument, NULL, 'S'},
+		{"pcapng", no_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const struct scenario *sc = NULL;
 	const char *out = NULL;
+	bool pcapng = false;
 	double secs = 0;
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:o:t:S:h", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "s:o:t:S:nh", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 's':
@@ -329,6 +433,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'n':
+			pcapng = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -341,5 +448,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	return generate(sc, secs > 0 ? secs : sc->default_seconds, out) ? 1 : 0;
+	return generate(sc, secs > 0 ? secs : sc->default_seconds, out, pcapng)
+		       ? 1
+		       : 0;
 }

@@ -58,6 +58,10 @@ np=$(tcpdump -nr "$tmp/p.pcap" 2>/dev/null | wc -l); nd=$(tcpdump -nr "$tmp/d.pc
 expect "--write-passed has every passed packet ($np)" "$r" ".passed == $np"
 expect "--write-dropped has every dropped packet ($nd)" "$r" ".dropped == $nd"
 
+"$GEN" --scenario single-flood --pcapng --out "$tmp/ng.pcapng" 2>/dev/null
+"$REPLAY" --config "$CONF" --pcap "$tmp/ng.pcapng" --json >"$tmp/ng.json"
+if cmp -s "$tmp/ng.json" "$tmp/single-flood.json"; then ok "pcapng (ns stamps) gives the same report as pcap"; else bad "pcapng report differs from pcap"; fi
+
 echo "replay: monitor mode"
 sed 's/^interfaces.*/&\nmode = "monitor";/' "$CONF" >"$tmp/monitor.conf"
 "$REPLAY" --config "$tmp/monitor.conf" --pcap "$tmp/single-flood.pcap" --json >"$tmp/mon.json"
