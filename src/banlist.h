@@ -54,7 +54,7 @@ int pw_banlist_write(FILE *f, enum pw_banlist_format fmt,
 		     int64_t now_unix_s);
 
 /* One problem found while importing: line (1-based; for json the record's
- * index + 1) and what is wrong. */
+ * index + 1; 0 = the file as a whole) and what is wrong. */
 struct pw_banlist_error {
 	unsigned line;
 	char msg[160];
@@ -73,7 +73,8 @@ struct pw_banlist_import {
  * (json "expires"), or now + default_ttl_s when default_ttl_s > 0 and the
  * file has none; records already expired are skipped (reported). Returns
  * 0, or -EINVAL when nothing at all could be parsed (e.g. not json when
- * json was sniffed), -ENOMEM. */
+ * json was sniffed; errs then holds the reason on line 0), -ENOMEM. out
+ * is always initialised: call pw_banlist_import_free after any return. */
 int pw_banlist_import(const char *buf, size_t len, int64_t now_unix_s,
 		      uint64_t default_ttl_s, struct pw_banlist_import *out);
 void pw_banlist_import_free(struct pw_banlist_import *imp);

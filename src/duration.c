@@ -96,8 +96,7 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-int pw_duration_parse(const char *s, uint64_t *out_s, char *err,
-		      size_t errlen)
+int pw_duration_parse(const char *s, uint64_t *out_s, char *err, size_t errlen)
 {
 	char echo[ECHO_MAX_CHARS + 4];
 	size_t pos = 0, next_unit = 0;
@@ -172,8 +171,7 @@ int pw_duration_parse(const char *s, uint64_t *out_s, char *err,
 				return fail(err, errlen,
 					    "unknown unit '%c' in duration "
 					    "'%s' (units: s m h d w)",
-					    printable(s[pos]),
-					    echo);
+					    printable(s[pos]), echo);
 			pos++;
 		}
 		if (idx < next_unit)

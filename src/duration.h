@@ -16,7 +16,9 @@
 int pw_duration_parse(const char *s, uint64_t *out_s, char *err,
 		      size_t errlen);
 
-/* Shortest exact form: 0 -> "0s", 90 -> "1m30s", 86400 -> "1d". */
+/* Exact and greedy over d h m s (weeks never produced): 0 -> "0s",
+ * 90 -> "1m30s", 604800 -> "7d". 0, -ENOSPC (truncated, terminated) or
+ * -EINVAL. */
 int pw_duration_format(uint64_t secs, char *buf, size_t len);
 
 #endif /* PW_DURATION_H */

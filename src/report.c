@@ -16,8 +16,12 @@
  * ECHO_MAX_CHARS and non-printable bytes are shown as \xNN: a sender can
  * neither forge log lines nor flood them.
  *
- * Addresses: an IPv4-mapped IPv6 address ("::ffff:198.18.0.1", what nodes
- * with dual-stack sockets log for IPv4 peers) is turned into the IPv4
+ * Addresses: "a.b.c.d", "a.b.c.d:port", a bare IPv6 address (which can
+ * never carry a port: "fd00::1:8545" is an address) and "[IPv6]:port";
+ * "[IPv6]" alone is taken too, being unambiguous. Ports must be 1..65535
+ * in plain decimal though they are then ignored: a malformed port means a
+ * malformed line. An IPv4-mapped IPv6 address ("::ffff:198.18.0.1", what
+ * nodes with dual-stack sockets log for IPv4 peers) is turned into the IPv4
  * address. Those peers' packets are IPv4 on the wire, so that is the only
  * form the datapath can act on; keeping the IPv6 spelling would score and
  * ban an address no packet ever carries.
@@ -40,7 +44,7 @@
 #define ECHO_BUF (ECHO_MAX_CHARS * 4 + 4)
 /* "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535" is 53 bytes. */
 #define HOSTPORT_MAX 64
-#define PORT_MAX 65535
+#define PORT_MAX     65535
 
 static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0,    0,
 					    0, 0, 0, 0, 0xff, 0xff};
@@ -150,7 +154,8 @@ int pw_addr_parse_hostport(const char *s, size_t len, int *family,
 		fam = AF_INET6;
 	} else {
 		colon = memchr(s, ':', len);
-		if (colon && memchr(colon + 1, ':', len - (size_t)(colon - s) - 1)) {
+		if (colon &&
+		    memchr(colon + 1, ':', len - (size_t)(colon - s) - 1)) {
 			/* Two or more colons: a bare IPv6 address. It cannot
 			 * carry a port ("fd00::1:26656" is an address). */
 			host_len = len;
@@ -241,9 +246,9 @@ static int parse_option(const struct token *t, struct pw_report *r,
 				    "number",
 				    echo);
 		if (w < PW_REPORT_WEIGHT_MIN || w > PW_REPORT_WEIGHT_MAX)
-			return fail(err, errlen,
-				    "weight %ld is outside %d..%d", w,
-				    PW_REPORT_WEIGHT_MIN, PW_REPORT_WEIGHT_MAX);
+			return fail(err, errlen, "weight %ld is outside %d..%d",
+				    w, PW_REPORT_WEIGHT_MIN,
+				    PW_REPORT_WEIGHT_MAX);
 		r->weight = (unsigned)w;
 		return 0;
 	}
@@ -367,8 +372,8 @@ int pw_report_parse(const char *line, size_t len, struct pw_report *out,
 	if (r.verb == PW_REPORT_GOOD && ntok > 2)
 		return fail(err, errlen, "'good' takes no options");
 	for (i = 2; i < ntok; i++) {
-		ret = parse_option(&tok[i], &r, &seen_weight, &seen_reason,
-				   err, errlen);
+		ret = parse_option(&tok[i], &r, &seen_weight, &seen_reason, err,
+				   errlen);
 		if (ret)
 			return ret;
 	}

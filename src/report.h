@@ -8,7 +8,9 @@
  * One line per datagram (a trailing "\n" or "\r\n" is allowed). <addr> is an
  * IPv4/IPv6 address, optionally with a port as "1.2.3.4:26656" or
  * "[fd00::1]:26656" (nodes log peers that way; the port is ignored).
- * <token> is 1..PW_REPORT_REASON_MAX of [A-Za-z0-9_.:-]. Pure: no I/O.
+ * <token> is 1..PW_REPORT_REASON_MAX of [A-Za-z0-9_.:-]. An IPv4-mapped
+ * IPv6 address is returned as AF_INET (its packets are IPv4 on the wire);
+ * "[IPv6]" without a port is accepted. Pure: no I/O.
  */
 #ifndef PW_REPORT_H
 #define PW_REPORT_H
