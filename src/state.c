@@ -24,20 +24,24 @@
  * and is fsync'ed before anything is renamed, so no name ever points at
  * data that is not on disk. Then the current "<name>", if it verifies, is
  * renamed to "<name>.prev", the temp file renamed to "<name>", and the
- * directory fsync'ed to make both renames durable. At every instant the
- * directory therefore holds a verified generation under "<name>" or
- * "<name>.prev": before the first rename both, between the renames only
- * ".prev" (the reader falls back to it when "<name>" is missing), after
- * the second both again. A current file that does NOT verify is replaced
- * without being rotated, so a corrupt newest generation can never push the
- * last good one out of ".prev". One writer per file at a time: the agent
- * saves from its main loop.
+ * directory fsync'ed to make both renames durable. Once one good
+ * generation exists, the directory holds one at every instant: before the
+ * first rename under "<name>", between the renames under ".prev" (the
+ * reader falls back to it when "<name>" is missing), after the second
+ * under both. Should the renames reach the disk in another order, each
+ * name still holds nothing or a complete, fsync'ed file. A current file
+ * that does NOT verify is replaced without being rotated, so a corrupt
+ * newest generation can never push the last good one out of ".prev". A
+ * crash can leave the temp file behind; nothing reads it, and a later
+ * process with the same pid removes it. One writer per file at a time:
+ * the agent saves from its main loop.
  *
- * The JSON layer is strict in the other direction: decoding checks every
- * type, range, CIDR and name and fails as a whole, because a half-read ban
- * list is worse than falling back to the previous generation. Encoding
+ * The JSON layer is just as strict: decoding checks every type, range,
+ * CIDR and name and fails as a whole, because a half-read ban list is
+ * worse than falling back to the previous generation. Expired bans (and
+ * an emergency whose end has passed) are dropped, not restored. Encoding
  * refuses what decoding would refuse, so the agent never writes a file it
- * could not read back (and rotate a good generation out for it).
+ * could not read back and rotates a good generation out for it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,22 +59,22 @@
 
 #include "state.h"
 
-#define STATE_MAGIC	     "peerwall-state"
-#define STATE_FILE_VERSION   1
-#define STATE_JSON_VERSION   1
-#define STATE_FILE_NAME	     "state.json"
-#define STATE_PREV_SUFFIX    ".prev"
+#define STATE_MAGIC	   "peerwall-state"
+#define STATE_FILE_VERSION 1
+#define STATE_JSON_VERSION 1
+#define STATE_FILE_NAME	   "state.json"
+#define STATE_PREV_SUFFIX  ".prev"
 /* Whole file, header included. A state file holds at most a few hundred
  * thousand bans of ~200 bytes each; anything bigger is not ours. */
 #define STATE_FILE_MAX_BYTES (256u << 20)
 /* The header line is ~40 bytes; looking further for '\n' only wastes
  * time on a file that is not a state file. */
-#define HEADER_MAX_BYTES     64
-#define CRC_HEX_CHARS	     8
+#define HEADER_MAX_BYTES 64
+#define CRC_HEX_CHARS	 8
 /* 9999-12-31T23:59:59Z: later "unix seconds" are corruption, not dates. */
-#define UNIX_S_MAX	     INT64_C(253402300799)
+#define UNIX_S_MAX INT64_C(253402300799)
 /* Internal reason buffers; callers' why buffers may be shorter. */
-#define WHY_BYTES	     320
+#define WHY_BYTES 320
 
 static void __attribute__((format(printf, 3, 4)))
 set_why(char *why, size_t whylen, const char *fmt, ...)
@@ -195,15 +199,17 @@ static int verify_image(const char *fname, const char *buf, size_t size,
 		set_why(why, whylen, "%s: empty file", fname);
 		return -EBADMSG;
 	}
-	nl = memchr(buf, '\n', size < HEADER_MAX_BYTES ? size : HEADER_MAX_BYTES);
+	nl = memchr(buf, '\n',
+		    size < HEADER_MAX_BYTES ? size : HEADER_MAX_BYTES);
 	if (!nl) {
-		set_why(why, whylen, "%s: no header line in the first %zu bytes",
-			fname, size < HEADER_MAX_BYTES ? size : HEADER_MAX_BYTES);
+		set_why(why, whylen,
+			"%s: no header line in the first %zu bytes", fname,
+			size < HEADER_MAX_BYTES ? size : HEADER_MAX_BYTES);
 		return -EBADMSG;
 	}
 	if ((size_t)(nl - p) < magic_len || memcmp(p, STATE_MAGIC, magic_len)) {
-		set_why(why, whylen, "%s: bad header: not a peerwall state file",
-			fname);
+		set_why(why, whylen,
+			"%s: bad header: not a peerwall state file", fname);
 		return -EBADMSG;
 	}
 	p += magic_len;
@@ -260,8 +266,8 @@ static int verify_image(const char *fname, const char *buf, size_t size,
  * for the JSON parser's convenience) and *len; -ENOENT when absent;
  * -EBADMSG when it does not verify; another -errno when it could not be
  * read at all. The reason, prefixed with fname, goes to why. */
-static int read_verified(int dirfd, const char *fname, char **data,
-			 size_t *len, char *why, size_t whylen)
+static int read_verified(int dirfd, const char *fname, char **data, size_t *len,
+			 char *why, size_t whylen)
 {
 	size_t size, got = 0, off, data_len;
 	char *buf = NULL;
@@ -543,8 +549,7 @@ static int put(json_object *obj, const char *key, json_object *val,
 
 /* Formatted and parsed back, so that only CIDRs decode accepts (no host
  * bits, known family) are written. */
-static int put_cidr(json_object *obj, const char *key,
-		    const struct pw_cidr *c)
+static int put_cidr(json_object *obj, const char *key, const struct pw_cidr *c)
 {
 	char buf[PW_CIDR_STRLEN];
 	struct pw_cidr back;
@@ -690,7 +695,9 @@ int pw_state_encode(const struct pw_state *st, char **json, size_t *len)
 	/* Pretty and with '/' unescaped: operators read this file with
 	 * `tail -n +2 state.json | jq` when something went wrong. */
 	text = json_object_to_json_string_length(
-		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE,
+		root,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			JSON_C_TO_STRING_NOSLASHESCAPE,
 		&text_len);
 	if (!text) {
 		ret = -ENOMEM;
@@ -713,7 +720,9 @@ cleanup:
 
 /* --- JSON decoding ------------------------------------------------------ */
 
-/* Where a decode error happened: "bans[3]" etc.; "" at the top level. */
+/* Where decode errors are reported. Helpers take a path to the object
+ * they look into ("bans[3]", "" at the top level) so that every reason
+ * names the field: "bans[3].origin: unknown origin \"robot\"". */
 struct dec {
 	char *why;
 	size_t whylen;
@@ -776,9 +785,9 @@ static int get(struct dec *d, json_object *obj, const char *path,
 	if (!json_object_is_type(*out, type))
 		return bad(d, "%s: expected %s%s, got %s",
 			   field(f, sizeof(f), path, key),
-			   type == json_type_int ? "an integer"
-			   : type == json_type_array  ? "an array"
-			   : type == json_type_object ? "an object"
+			   type == json_type_int       ? "an integer"
+			   : type == json_type_array   ? "an array"
+			   : type == json_type_object  ? "an object"
 			   : type == json_type_boolean ? "true or false"
 						       : "a string",
 			   nullable ? " or null" : "",
@@ -806,7 +815,9 @@ static int get_time(struct dec *d, json_object *obj, const char *path,
 	}
 	t = json_object_get_int64(v);
 	if (!unix_s_ok(t) || (nullable && t == 0))
-		return bad(d, "%s: %" PRId64 " is not a unix time in [%d, %" PRId64 "]",
+		return bad(d,
+			   "%s: %" PRId64 " is not a unix time in [%d, %" PRId64
+			   "]",
 			   field(f, sizeof(f), path, key), t, nullable ? 1 : 0,
 			   UNIX_S_MAX);
 	*out = t;
@@ -922,8 +933,7 @@ static int decode_emergency(struct dec *d, json_object *root,
 	return 0;
 }
 
-static int decode_allowed(struct dec *d, json_object *root,
-			  struct pw_state *st)
+static int decode_allowed(struct dec *d, json_object *root, struct pw_state *st)
 {
 	json_object *arr;
 	void *elems;
@@ -1025,8 +1035,7 @@ static int decode_bans(struct dec *d, json_object *root, int64_t now_unix_s,
 	return 0;
 }
 
-static int decode_history(struct dec *d, json_object *root,
-			  struct pw_state *st)
+static int decode_history(struct dec *d, json_object *root, struct pw_state *st)
 {
 	static const char *const keys[] = {"addr", "strikes", "last_strike",
 					   NULL};
@@ -1035,8 +1044,8 @@ static int decode_history(struct dec *d, json_object *root,
 	size_t i, n;
 	int ret;
 
-	ret = get_array(d, root, "history", sizeof(*st->history), &arr,
-			&elems, &n);
+	ret = get_array(d, root, "history", sizeof(*st->history), &arr, &elems,
+			&n);
 	if (ret)
 		return ret;
 	st->history = elems;
@@ -1067,7 +1076,7 @@ static int decode_history(struct dec *d, json_object *root,
 static int decode_root(struct dec *d, json_object *root, int64_t now_unix_s,
 		       struct pw_state *st)
 {
-	static const char *const keys[] = {"version",	"saved", "posture",
+	static const char *const keys[] = {"version",	"saved",   "posture",
 					   "emergency", "allowed", "bans",
 					   "history",	NULL};
 	enum pw_posture posture;
@@ -1117,6 +1126,8 @@ int pw_state_decode(const char *json, size_t len, int64_t now_unix_s,
 
 	memset(out, 0, sizeof(*out));
 	set_why(why, whylen, "%s", "");
+	if (!json || len == 0)
+		return bad(&d, "empty document");
 	if (len > INT_MAX)
 		return bad(&d, "document of %zu bytes is too large", len);
 	nul = memchr(json, '\0', len);

@@ -9,8 +9,9 @@
  * detected and the previous generation used; the agent never starts from
  * state it could not verify.
  *
- * Layout on disk: one line "peerwall-state 1 <len> <crc32c-hex>\n" then
- * <len> bytes of JSON.
+ * Layout on disk: one line "peerwall-state 1 <len> <crc32-hex>\n" then
+ * <len> bytes of JSON. <crc32-hex> is zlib's crc32() of the JSON (plain
+ * CRC-32, not CRC32C) as 8 lowercase hex digits.
  */
 #ifndef PW_STATE_H
 #define PW_STATE_H
