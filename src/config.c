@@ -15,21 +15,51 @@
  * silently leaving a default in force is how a validator ends up with no
  * SYN limit during an attack.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <libconfig.h>
+#include <math.h>
 #include <netinet/in.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "duration.h"
+
+/* Group allowed to run mutating control commands. */
+#ifndef PW_DEF_CONTROL_GROUP
+#define PW_DEF_CONTROL_GROUP "peerwall"
+#endif
+
+/* A unix socket path must fit sun_path with its terminating NUL. */
+#define PW_SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+
+/* Longest group name accepted (useradd/groupadd's limit on Debian). */
+#define PW_GROUP_NAME_MAX 32
+
+/* Bounds of the agent keys. */
+#define PW_MAX_REPORTS_PER_TICK 1000000
+#define PW_MIN_MAX_PEERS	1024
+#define PW_DEF_LOG_WEIGHT	10
+#define PW_MAX_LOG_WEIGHT	100
+#define PW_DEF_LOG_REASON	"log"
+
+/* Bounds of the integer scoring keys. */
+#define PW_SCORE_PREFIX_V4_MIN 8
+#define PW_SCORE_PREFIX_V6_MIN 16
+#define PW_MAX_PREFIX_BANS     1000000
+#define PW_MAX_BANS_PER_MIN    1000000
+#define PW_MAX_MIN_ESTABLISHED 1000000
 
 /* A config file is a few KiB, or a few MiB with a long static ban list;
  * anything bigger is the wrong file (or /dev/zero), not a config. */
@@ -72,11 +102,38 @@ struct parse {
 	unsigned line_net_prefix_v4, line_net_prefix_v6;
 	struct pw_limit_lines lines_source, lines_quarantine, lines_prefix,
 		lines_untrusted;
+	/* scoring keys the cross-checks refer to */
+	unsigned line_threshold[PW_ST_NR];
+	unsigned line_ban_base, line_ban_max;
+	unsigned line_throttle_bans, line_ban_bans;
 };
 
 static const char *const top_keys[] = {
-	"interfaces",	 "mode",   "malformed", "protect", "trusted",	"bans",
-	"source_prefix", "limits", "maps",	"tick_ms", "attn_pkts", NULL,
+	"interfaces",
+	"mode",
+	"malformed",
+	"protect",
+	"trusted",
+	"bans",
+	"source_prefix",
+	"limits",
+	"maps",
+	"tick_ms",
+	"attn_pkts",
+	"state_dir",
+	"control_socket",
+	"control_group",
+	"report_socket",
+	"pin_root",
+	"xdp_mode",
+	"detach_on_exit",
+	"posture",
+	"metrics",
+	"reports",
+	"max_peers",
+	"logwatch",
+	"scoring",
+	NULL,
 };
 static const char *const protect_keys[] = {"proto", "port", NULL};
 static const char *const source_prefix_keys[] = {"ipv4", "ipv6", NULL};
@@ -88,6 +145,44 @@ static const char *const prefix_limit_keys[] = {
 	"ipv4", "ipv6", "pps", "burst", "syn_pps", "syn_burst", NULL};
 static const char *const maps_keys[] = {"sources", "prefixes", "sanctions",
 					"bancidrs", NULL};
+static const char *const metrics_keys[] = {"listen", NULL};
+static const char *const reports_keys[] = {"per_tick", NULL};
+static const char *const logwatch_keys[] = {"path", "pattern", "weight",
+					    "reason", NULL};
+static const char *const scoring_keys[] = {
+	"syn",	      "drop",
+	"pkt",	      "invalid",
+	"log",	      "thresholds",
+	"hysteresis", "min_state",
+	"credit",     "ban",
+	"probation",  "prefix",
+	"guard",      "established_window",
+	NULL,
+};
+static const char *const signal_keys[] = {"half_life", "budget", "weight",
+					  NULL};
+static const char *const thresholds_keys[] = {"watch", "throttle", "quarantine",
+					      "ban", NULL};
+static const char *const min_state_keys[] = {"watch", "throttle", "quarantine",
+					     NULL};
+static const char *const credit_keys[] = {"cap", "per_good", "serious_penalty",
+					  NULL};
+static const char *const ban_keys[] = {"base",	 "factor",	 "max",
+				       "jitter", "strike_decay", NULL};
+static const char *const probation_keys[] = {"duration", "factor", NULL};
+static const char *const score_prefix_keys[] = {
+	"ipv4", "ipv6", "throttle_bans", "ban_bans", "window", NULL};
+static const char *const guard_keys[] = {"max_bans_per_min", "max_fraction",
+					 "min_established", NULL};
+
+/* Copy a string known to fit (checked by the caller). */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t len = strnlen(src, size - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
 
 void pw_config_defaults(struct pw_config *cfg)
 {
@@ -115,6 +210,25 @@ void pw_config_defaults(struct pw_config *cfg)
 		PW_DEF_MAP_BANCIDRS};
 	cfg->tick_ms = PW_DEF_TICK_MS;
 	cfg->attn_pkts = PW_DEF_ATTN_PKTS;
+
+	copy_str(cfg->agent.state_dir, sizeof(cfg->agent.state_dir),
+		 PW_DEF_STATE_DIR);
+	copy_str(cfg->agent.control_socket, sizeof(cfg->agent.control_socket),
+		 PW_DEF_CONTROL_SOCKET);
+	copy_str(cfg->agent.control_group, sizeof(cfg->agent.control_group),
+		 PW_DEF_CONTROL_GROUP);
+	copy_str(cfg->agent.report_socket, sizeof(cfg->agent.report_socket),
+		 PW_DEF_REPORT_SOCKET);
+	copy_str(cfg->agent.pin_root, sizeof(cfg->agent.pin_root),
+		 PW_DEF_PIN_ROOT);
+	copy_str(cfg->agent.metrics_listen, sizeof(cfg->agent.metrics_listen),
+		 PW_DEF_METRICS_LISTEN);
+	cfg->agent.xdp_mode = PW_CFG_XDP_AUTO;
+	cfg->agent.detach_on_exit = false;
+	cfg->agent.posture = PW_POSTURE_NORMAL;
+	cfg->agent.reports_per_tick = PW_DEF_REPORTS_PER_TICK;
+	cfg->agent.max_peers = PW_DEF_MAX_PEERS;
+	pw_score_params_defaults(&cfg->scoring);
 }
 
 void pw_config_free(struct pw_config *cfg)
@@ -556,6 +670,198 @@ get_string_array(struct parse *p, config_setting_t *group, const char *key)
 	return s;
 }
 
+/* Optional string member. Returns it with its value in *out, or NULL when
+ * absent or not a string (reported). */
+static config_setting_t *get_string(struct parse *p,
+				    const config_setting_t *group,
+				    const char *key, const char **out)
+{
+	config_setting_t *s;
+
+	if (!group)
+		return NULL;
+	s = config_setting_get_member(group, key);
+	if (!s)
+		return NULL;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		report_type(p, s, "a string");
+		return NULL;
+	}
+	*out = config_setting_get_string(s);
+	return s;
+}
+
+static bool has_control_char(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v < ' ' || *v == 0x7f)
+			return true;
+	return false;
+}
+
+/* Optional absolute path member, shorter than max bytes (max <= size of
+ * out). A unix socket says so in the message: its limit is sun_path. */
+static void get_path(struct parse *p, const config_setting_t *group,
+		     const char *key, size_t max, bool socket, char *out)
+{
+	char path[PW_CONFIG_ERRLEN];
+	config_setting_t *s;
+	const char *v;
+	size_t len;
+
+	s = get_string(p, group, key, &v);
+	if (!s)
+		return;
+	setting_path(s, path, sizeof(path));
+	len = strlen(v);
+	if (v[0] != '/') {
+		report(p, s, "'%s' must be an absolute path (got \"%.64s\")",
+		       path, v);
+	} else if (len >= max && socket) {
+		report(p, s,
+		       "'%s' is %zu bytes long; a unix socket path must be "
+		       "shorter than %zu bytes",
+		       path, len, max);
+	} else if (len >= max) {
+		report(p, s, "'%s' is %zu bytes long, at most %zu allowed",
+		       path, len, max - 1);
+	} else if (has_control_char(v)) {
+		report(p, s, "'%s' contains a control character", path);
+	} else {
+		copy_str(out, max, v);
+	}
+}
+
+/* An optional boolean member. */
+static void get_bool(struct parse *p, const config_setting_t *group,
+		     const char *key, bool *out)
+{
+	config_setting_t *s = config_setting_get_member(group, key);
+
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		report_type(p, s, "a boolean (true or false)");
+		return;
+	}
+	*out = config_setting_get_bool(s);
+}
+
+/* Bounds of a real-valued key: min/max, each inclusive or not. */
+struct pw_range {
+	double min, max;
+	bool min_open, max_open; /* strict < / > */
+};
+
+#define RANGE_POS    ((struct pw_range){0, INFINITY, true, false})
+#define RANGE_NONNEG ((struct pw_range){0, INFINITY, false, false})
+
+/* "> 0 and < 1", ">= 1", ...: the range as the operator reads it. */
+static void range_text(const struct pw_range *r, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s %g", r->min_open ? ">" : ">=", r->min);
+
+	if (isfinite(r->max) && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, " and %s %g",
+			 r->max_open ? "<" : "<=", r->max);
+}
+
+static bool in_range(const struct pw_range *r, double v)
+{
+	if (r->min_open ? v <= r->min : v < r->min)
+		return false;
+	return r->max_open ? v < r->max : v <= r->max;
+}
+
+/* Optional number member (libconfig float or integer), finite and in r.
+ * *line (if given) gets its line when present and valid. */
+static void get_double(struct parse *p, const config_setting_t *group,
+		       const char *key, struct pw_range r, double *out,
+		       unsigned *line)
+{
+	char path[PW_CONFIG_ERRLEN], want[64];
+	config_setting_t *s;
+	double v;
+
+	if (!group)
+		return;
+	s = config_setting_get_member(group, key);
+	if (!s)
+		return;
+	setting_path(s, path, sizeof(path));
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(s);
+		break;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		if (is_wrapped(p, s))
+			return;
+		v = (double)config_setting_get_int64(s);
+		break;
+	default:
+		report_type(p, s, "a number");
+		return;
+	}
+	if (!isfinite(v)) {
+		report(p, s, "'%s' must be a finite number", path);
+		return;
+	}
+	if (!in_range(&r, v)) {
+		range_text(&r, want, sizeof(want));
+		report(p, s, "'%s' must be %s (got %g)", path, want, v);
+		return;
+	}
+	*out = v;
+	if (line)
+		*line = config_setting_source_line(s);
+}
+
+/* Optional duration member: a string pw_duration_parse() accepts ("90s",
+ * "10m", "1h30m", "7d") or a non-negative integer of seconds. Zero only
+ * when allow_zero. Stored as seconds. */
+static void get_duration(struct parse *p, const config_setting_t *group,
+			 const char *key, bool allow_zero, double *out,
+			 unsigned *line)
+{
+	char path[PW_CONFIG_ERRLEN], why[PW_CONFIG_ERRLEN / 2];
+	config_setting_t *s;
+	uint64_t v;
+
+	if (!group)
+		return;
+	s = config_setting_get_member(group, key);
+	if (!s)
+		return;
+	setting_path(s, path, sizeof(path));
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		if (pw_duration_parse(config_setting_get_string(s), &v, why,
+				      sizeof(why)) < 0) {
+			report(p, s, "'%s': %s", path, why);
+			return;
+		}
+		break;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		if (setting_uint(p, s, 0, PW_DURATION_MAX_S, "seconds", &v) < 0)
+			return;
+		break;
+	default:
+		report_type(p, s,
+			    "a duration (\"90s\", \"10m\", \"1h30m\", \"7d\") "
+			    "or an integer number of seconds");
+		return;
+	}
+	if (v == 0 && !allow_zero) {
+		report(p, s, "'%s' must be longer than 0", path);
+		return;
+	}
+	*out = (double)v;
+	if (line)
+		*line = config_setting_source_line(s);
+}
+
 /* --- sections ------------------------------------------------------------ */
 
 /* The kernel's dev_valid_name(), so a typo fails here rather than at
@@ -778,6 +1084,384 @@ static void parse_limit(struct parse *p, config_setting_t *limits,
 	}
 }
 
+/* A group name for control_group: the portable user/group name charset,
+ * not a number (a gid would be read as a name), NULL when fine. */
+static const char *group_name_problem(const char *v)
+{
+	size_t len = strlen(v), i;
+	bool digits = true;
+
+	if (len > PW_GROUP_NAME_MAX)
+		return "is longer than 32 characters";
+	if (v[0] == '-')
+		return "starts with '-'";
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (!isalnum(c) && c != '_' && c != '.' && c != '-')
+			return "may only contain letters, digits, '_', '.' "
+			       "and '-'";
+		digits = digits && isdigit(c);
+	}
+	if (len > 0 && digits)
+		return "is a number; give the group's name";
+	return NULL;
+}
+
+/* Plain decimal port 1..65535, no sign or leading zero. */
+static bool parse_port(const char *s)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (s[0] < '1' || s[0] > '9')
+		return false;
+	for (i = 0; s[i]; i++) {
+		if (!isdigit((unsigned char)s[i]) || i >= 5)
+			return false;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	return v <= 65535;
+}
+
+/* "host:port" with an IPv4 address or a bracketed IPv6 address, or ""
+ * (metrics off). NULL when fine. Names are refused: the listener binds
+ * before any resolver is worth trusting, and "localhost" may be ::1. */
+static const char *listen_problem(const char *v)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned char addr[sizeof(struct in6_addr)];
+	const char *colon, *close;
+	size_t len;
+
+	if (v[0] == '\0')
+		return NULL;
+	if (strlen(v) >= sizeof(((struct pw_agent_config *)0)->metrics_listen))
+		return "is too long";
+	if (v[0] == '[') {
+		close = strchr(v, ']');
+		if (!close)
+			return "has '[' without ']'";
+		if (close[1] != ':')
+			return "needs ':port' after ']'";
+		len = (size_t)(close - v - 1);
+		colon = close + 1;
+		if (len == 0 || len >= sizeof(host))
+			return "is not an IPv6 address in brackets";
+		memcpy(host, v + 1, len);
+		host[len] = '\0';
+		if (inet_pton(AF_INET6, host, addr) != 1)
+			return "is not an IPv6 address in brackets";
+	} else {
+		colon = strrchr(v, ':');
+		if (!colon)
+			return "has no ':port'";
+		len = (size_t)(colon - v);
+		if (memchr(v, ':', len))
+			return "has an IPv6 address without brackets "
+			       "(write [addr]:port)";
+		if (len == 0 || len >= sizeof(host))
+			return "has no IPv4 address before ':port'";
+		memcpy(host, v, len);
+		host[len] = '\0';
+		if (inet_pton(AF_INET, host, addr) != 1)
+			return "has a host that is not an IPv4 address or "
+			       "a [bracketed] IPv6 address";
+	}
+	if (!parse_port(colon + 1))
+		return "has a port that is not 1..65535";
+	return NULL;
+}
+
+/* reason = "bad_block": a token for logs and metrics labels. */
+static bool is_reason(const char *v)
+{
+	size_t len = strlen(v), i;
+
+	if (len == 0 || len > PW_REASON_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (!isalnum(c) && !strchr("_.:-", c))
+			return false;
+	}
+	return true;
+}
+
+static void parse_agent_strings(struct parse *p, config_setting_t *root)
+{
+	static const struct pw_keyword xdp_modes[] = {
+		{"auto", PW_CFG_XDP_AUTO},
+		{"native", PW_CFG_XDP_NATIVE},
+		{"generic", PW_CFG_XDP_GENERIC},
+		{NULL, 0},
+	};
+	struct pw_agent_config *a = &p->cfg.agent;
+	char path[PW_CONFIG_ERRLEN];
+	config_setting_t *s;
+	enum pw_posture posture;
+	const char *v, *why;
+	int mode;
+
+	get_path(p, root, "state_dir", sizeof(a->state_dir), false,
+		 a->state_dir);
+	get_path(p, root, "control_socket", PW_SUN_PATH_MAX, true,
+		 a->control_socket);
+	s = get_string(p, root, "control_group", &v);
+	if (s) {
+		why = group_name_problem(v);
+		if (why)
+			report(p, s,
+			       "'control_group' \"%.64s\" %s (\"\" = root "
+			       "only)",
+			       v, why);
+		else
+			copy_str(a->control_group, sizeof(a->control_group), v);
+	}
+	get_path(p, root, "report_socket", PW_SUN_PATH_MAX, true,
+		 a->report_socket);
+	get_path(p, root, "pin_root", sizeof(a->pin_root), false, a->pin_root);
+
+	mode = a->xdp_mode;
+	get_keyword(p, root, "xdp_mode", xdp_modes,
+		    "\"auto\", \"native\" or \"generic\"", &mode);
+	a->xdp_mode = mode;
+	get_bool(p, root, "detach_on_exit", &a->detach_on_exit);
+
+	s = get_string(p, root, "posture", &v);
+	if (s) {
+		if (pw_posture_parse(v, &posture) == 0)
+			a->posture = posture;
+		else
+			report(p, s,
+			       "'posture' must be \"normal\", \"elevated\" or "
+			       "\"severe\" (got \"%.64s\")",
+			       v);
+	}
+
+	s = get_group(p, root, "metrics", metrics_keys);
+	s = get_string(p, s, "listen", &v);
+	if (s) {
+		setting_path(s, path, sizeof(path));
+		why = listen_problem(v);
+		if (why)
+			report(p, s,
+			       "'%s' \"%.64s\" %s; write \"127.0.0.1:9477\", "
+			       "\"[::1]:9477\" or \"\" to disable",
+			       path, v, why);
+		else
+			copy_str(a->metrics_listen, sizeof(a->metrics_listen),
+				 v);
+	}
+}
+
+/* One logwatch entry into *w (its defaults already set). Returns true
+ * when valid. */
+static bool parse_logwatch_entry(struct parse *p, config_setting_t *e,
+				 struct pw_logwatch *w)
+{
+	char path[PW_CONFIG_ERRLEN], why[PW_CONFIG_ERRLEN / 2];
+	config_setting_t *s;
+	size_t errs = p->n_errors;
+	const char *v;
+	regex_t re;
+	int rc;
+
+	setting_path(e, path, sizeof(path));
+	check_keys(p, e, logwatch_keys);
+	if (!config_setting_get_member(e, "path"))
+		report(p, e, "'%s' has no path", path);
+	else
+		get_path(p, e, "path", sizeof(w->path), false, w->path);
+
+	s = get_string(p, e, "pattern", &v);
+	if (!config_setting_get_member(e, "pattern")) {
+		report(p, e, "'%s' has no pattern", path);
+	} else if (s && strlen(v) >= sizeof(w->pattern)) {
+		report(p, s,
+		       "'%s.pattern' is %zu bytes long, at most %zu "
+		       "allowed",
+		       path, strlen(v), sizeof(w->pattern) - 1);
+	} else if (s) {
+		rc = regcomp(&re, v, REG_EXTENDED);
+		if (rc != 0) {
+			regerror(rc, &re, why, sizeof(why));
+			report(p, s, "'%s.pattern' does not compile: %s", path,
+			       why);
+		} else {
+			if (re.re_nsub < 1)
+				report(p, s,
+				       "'%s.pattern' has no group: group 1 "
+				       "( ... ) must capture the peer's "
+				       "address",
+				       path);
+			else
+				copy_str(w->pattern, sizeof(w->pattern), v);
+			regfree(&re);
+		}
+	}
+
+	get_unsigned(p, e, "weight", 1, PW_MAX_LOG_WEIGHT, "", &w->weight,
+		     NULL);
+	s = get_string(p, e, "reason", &v);
+	if (s && !is_reason(v))
+		report(p, s,
+		       "'%s.reason' must be 1..%d characters of A-Z a-z 0-9 "
+		       "_ . : - (got \"%.64s\")",
+		       path, PW_REASON_MAX, v);
+	else if (s)
+		copy_str(w->reason, sizeof(w->reason), v);
+	return p->n_errors == errs;
+}
+
+/* logwatch = ( { path = ...; pattern = ...; weight = ...; reason = ...; },
+ * ... ); every pattern compiled once here so a typo fails at load. */
+static void parse_logwatch(struct parse *p, config_setting_t *root)
+{
+	struct pw_agent_config *a = &p->cfg.agent;
+	config_setting_t *list = config_setting_get_member(root, "logwatch");
+	int i, n;
+
+	if (!list)
+		return;
+	if (!config_setting_is_list(list) &&
+	    !(config_setting_is_array(list) &&
+	      config_setting_length(list) == 0)) {
+		report_type(p, list, "a list of groups ( { ... }, ... )");
+		return;
+	}
+	n = config_setting_length(list);
+	if (n > PW_MAX_LOGWATCH) {
+		report(p, list, "too many logwatch entries (%d, at most %d)", n,
+		       PW_MAX_LOGWATCH);
+		n = PW_MAX_LOGWATCH;
+	}
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(list, i);
+		struct pw_logwatch *w = &a->logwatch[a->n_logwatch];
+
+		if (!config_setting_is_group(e)) {
+			report_type(p, e,
+				    "a group { path = ...; pattern = ...; }");
+			continue;
+		}
+		memset(w, 0, sizeof(*w));
+		w->weight = PW_DEF_LOG_WEIGHT;
+		copy_str(w->reason, sizeof(w->reason), PW_DEF_LOG_REASON);
+		if (parse_logwatch_entry(p, e, w))
+			a->n_logwatch++;
+		else
+			memset(w, 0, sizeof(*w));
+	}
+}
+
+static void parse_agent(struct parse *p, config_setting_t *root)
+{
+	struct pw_agent_config *a = &p->cfg.agent;
+	config_setting_t *g;
+
+	parse_agent_strings(p, root);
+	g = get_group(p, root, "reports", reports_keys);
+	get_u32(p, g, "per_tick", 1, PW_MAX_REPORTS_PER_TICK,
+		"reports per tick", &a->reports_per_tick, NULL);
+	get_u32(p, root, "max_peers", PW_MIN_MAX_PEERS, PW_MAP_MAX_ENTRIES,
+		"sources", &a->max_peers, NULL);
+	parse_logwatch(p, root);
+}
+
+static void parse_scoring(struct parse *p, config_setting_t *root)
+{
+	static const struct {
+		const char *key;
+		enum pw_signal sig;
+	} signals[] = {
+		{"syn", PW_SIG_SYN}, {"drop", PW_SIG_DROP},
+		{"pkt", PW_SIG_PKT}, {"invalid", PW_SIG_INVALID},
+		{"log", PW_SIG_LOG},
+	};
+	static const struct {
+		const char *key;
+		enum pw_peer_state st;
+	} states[] = {
+		{"watch", PW_ST_WATCH},
+		{"throttle", PW_ST_THROTTLE},
+		{"quarantine", PW_ST_QUARANTINE},
+		{"ban", PW_ST_BANNED},
+	};
+	struct pw_score_params *sp = &p->cfg.scoring;
+	config_setting_t *sc, *g;
+	size_t i;
+
+	sc = get_group(p, root, "scoring", scoring_keys);
+	if (!sc)
+		return;
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		struct pw_signal_params *sig = &sp->sig[signals[i].sig];
+
+		g = get_group(p, sc, signals[i].key, signal_keys);
+		get_duration(p, g, "half_life", false, &sig->half_life_s, NULL);
+		get_double(p, g, "budget", RANGE_NONNEG, &sig->budget, NULL);
+		get_double(p, g, "weight", RANGE_NONNEG, &sig->weight, NULL);
+	}
+
+	g = get_group(p, sc, "thresholds", thresholds_keys);
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		get_double(p, g, states[i].key, RANGE_POS,
+			   &sp->threshold[states[i].st],
+			   &p->line_threshold[states[i].st]);
+	get_double(p, sc, "hysteresis", (struct pw_range){0, 1, true, true},
+		   &sp->hysteresis, NULL);
+
+	g = get_group(p, sc, "min_state", min_state_keys);
+	for (i = 0; i < 3; i++)
+		get_duration(p, g, states[i].key, true,
+			     &sp->min_state_s[states[i].st], NULL);
+
+	g = get_group(p, sc, "credit", credit_keys);
+	get_double(p, g, "cap", RANGE_NONNEG, &sp->credit_cap, NULL);
+	get_double(p, g, "per_good", RANGE_NONNEG, &sp->credit_per_good, NULL);
+	get_double(p, g, "serious_penalty", RANGE_NONNEG, &sp->serious_penalty,
+		   NULL);
+
+	g = get_group(p, sc, "ban", ban_keys);
+	get_duration(p, g, "base", false, &sp->ban_base_s, &p->line_ban_base);
+	get_double(p, g, "factor", (struct pw_range){1, INFINITY, false, false},
+		   &sp->ban_factor, NULL);
+	get_duration(p, g, "max", false, &sp->ban_max_s, &p->line_ban_max);
+	get_double(p, g, "jitter", (struct pw_range){0, 0.5, false, true},
+		   &sp->ban_jitter, NULL);
+	get_duration(p, g, "strike_decay", false, &sp->strike_decay_s, NULL);
+
+	g = get_group(p, sc, "probation", probation_keys);
+	get_duration(p, g, "duration", true, &sp->probation_s, NULL);
+	get_double(p, g, "factor", (struct pw_range){0, 1, true, false},
+		   &sp->probation_factor, NULL);
+
+	g = get_group(p, sc, "prefix", score_prefix_keys);
+	get_unsigned(p, g, "ipv4", PW_SCORE_PREFIX_V4_MIN, 32, "bits",
+		     &sp->prefix_v4, NULL);
+	get_unsigned(p, g, "ipv6", PW_SCORE_PREFIX_V6_MIN, 128, "bits",
+		     &sp->prefix_v6, NULL);
+	get_unsigned(p, g, "throttle_bans", 1, PW_MAX_PREFIX_BANS,
+		     "banned sources", &sp->prefix_throttle_bans,
+		     &p->line_throttle_bans);
+	get_unsigned(p, g, "ban_bans", 1, PW_MAX_PREFIX_BANS, "banned sources",
+		     &sp->prefix_ban_bans, &p->line_ban_bans);
+	get_duration(p, g, "window", false, &sp->prefix_window_s, NULL);
+
+	g = get_group(p, sc, "guard", guard_keys);
+	get_unsigned(p, g, "max_bans_per_min", 0, PW_MAX_BANS_PER_MIN,
+		     "bans per minute", &sp->max_auto_bans_per_min, NULL);
+	get_double(p, g, "max_fraction", (struct pw_range){0, 1, true, false},
+		   &sp->max_ban_fraction, NULL);
+	get_unsigned(p, g, "min_established", 0, PW_MAX_MIN_ESTABLISHED,
+		     "sources", &sp->min_established_for_fraction, NULL);
+
+	get_duration(p, sc, "established_window", false,
+		     &sp->established_window_s, NULL);
+}
+
 /* Top-level keys in the order the example file and the docs use, so
  * errors come out roughly in file order. Returns 0 or -ENOMEM. */
 static int parse_sections(struct parse *p, config_setting_t *root)
@@ -848,6 +1532,9 @@ static int parse_sections(struct parse *p, config_setting_t *root)
 		&cfg->tick_ms, NULL);
 	get_u32(p, root, "attn_pkts", 1, UINT32_MAX, "packets per tick",
 		&cfg->attn_pkts, NULL);
+
+	parse_agent(p, root);
+	parse_scoring(p, root);
 	return 0;
 }
 
@@ -941,6 +1628,47 @@ static void check_bans(struct parse *p)
 			    n_v4, n_v6, cfg->maps.bancidrs);
 }
 
+static void check_scoring(struct parse *p)
+{
+	static const char *const names[PW_ST_NR] = {
+		[PW_ST_WATCH] = "watch",
+		[PW_ST_THROTTLE] = "throttle",
+		[PW_ST_QUARANTINE] = "quarantine",
+		[PW_ST_BANNED] = "ban",
+	};
+	const struct pw_score_params *sp = &p->cfg.scoring;
+	char base[32], max[32];
+	int st;
+
+	for (st = PW_ST_THROTTLE; st <= PW_ST_BANNED; st++) {
+		if (sp->threshold[st] > sp->threshold[st - 1])
+			continue;
+		report_line(p,
+			    first_line(p->line_threshold[st],
+				       p->line_threshold[st - 1]),
+			    "scoring.thresholds.%s (%g) must be greater than "
+			    "scoring.thresholds.%s (%g)",
+			    names[st], sp->threshold[st], names[st - 1],
+			    sp->threshold[st - 1]);
+	}
+	if (sp->ban_max_s < sp->ban_base_s) {
+		pw_duration_format((uint64_t)sp->ban_max_s, max, sizeof(max));
+		pw_duration_format((uint64_t)sp->ban_base_s, base,
+				   sizeof(base));
+		report_line(p, first_line(p->line_ban_max, p->line_ban_base),
+			    "scoring.ban.max (%s) is shorter than "
+			    "scoring.ban.base (%s)",
+			    max, base);
+	}
+	if (sp->prefix_ban_bans < sp->prefix_throttle_bans)
+		report_line(p,
+			    first_line(p->line_ban_bans, p->line_throttle_bans),
+			    "scoring.prefix.ban_bans (%u) < "
+			    "scoring.prefix.throttle_bans (%u): a prefix is "
+			    "throttled before it is banned",
+			    sp->prefix_ban_bans, sp->prefix_throttle_bans);
+}
+
 static void check_rules(struct parse *p)
 {
 	const struct pw_config *cfg = &p->cfg;
@@ -966,6 +1694,7 @@ static void check_rules(struct parse *p)
 		first_line(p->line_net_prefix_v6, p->line_src_prefix_v6));
 
 	check_bans(p);
+	check_scoring(p);
 }
 
 /* --- entry points -------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #define PW_CONFIG_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@
 #include <peerwall/defaults.h>
 
 #include "cidr.h"
+#include "score.h"
 
 #define PW_CONFIG_MAX_ERRORS 64
 #define PW_CONFIG_ERRLEN     256
@@ -48,6 +50,39 @@ struct pw_map_sizes {
 	uint32_t bancidrs;  /* banned CIDR trie, per family */
 };
 
+#define PW_PATH_MAX 256
+#define PW_MAX_LOGWATCH 32
+#define PW_LOGWATCH_PATTERN_MAX 512
+#define PW_REASON_MAX 63
+
+enum pw_xdp_mode_cfg { PW_CFG_XDP_AUTO = 0, PW_CFG_XDP_NATIVE, PW_CFG_XDP_GENERIC };
+
+/* One followed log file: each line matching `pattern` (POSIX extended
+ * regex, group 1 = the peer address) counts as an invalid-message report. */
+struct pw_logwatch {
+	char path[PW_PATH_MAX];
+	char pattern[PW_LOGWATCH_PATTERN_MAX];
+	unsigned weight; /* 1..100 */
+	char reason[PW_REASON_MAX + 1];
+};
+
+/* Settings of the long-running agent (peerwalld). */
+struct pw_agent_config {
+	char state_dir[PW_PATH_MAX];	  /* bans, history, runtime allowlist */
+	char control_socket[PW_PATH_MAX]; /* peerwallctl's unix stream socket */
+	char control_group[64];		  /* group allowed to mutate ("" = root) */
+	char report_socket[PW_PATH_MAX];  /* node reports, unix datagram */
+	char pin_root[PW_PATH_MAX];	  /* maps pinned at <pin_root>/<ifname> */
+	char metrics_listen[64];	  /* "127.0.0.1:9477", "" = off */
+	enum pw_xdp_mode_cfg xdp_mode;
+	bool detach_on_exit;
+	enum pw_posture posture;
+	uint32_t reports_per_tick; /* reports processed per tick, rest dropped */
+	uint32_t max_peers;	   /* sources the scoring engine keeps */
+	struct pw_logwatch logwatch[PW_MAX_LOGWATCH];
+	size_t n_logwatch;
+};
+
 struct pw_config {
 	char interfaces[PW_MAX_INTERFACES][IF_NAMESIZE];
 	size_t n_interfaces;
@@ -65,6 +100,8 @@ struct pw_config {
 	struct pw_map_sizes maps;
 	uint32_t tick_ms;   /* agent tick / attention interval */
 	uint32_t attn_pkts; /* packets per tick that flag a source */
+	struct pw_agent_config agent;
+	struct pw_score_params scoring;
 };
 
 /* Fill cfg with the documented defaults (no interfaces, no protected

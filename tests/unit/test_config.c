@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,11 @@
 #include "config.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define NAME	      "t.conf"
-#define EXAMPLE_CONF  "conf/peerwall.conf"
+/* Long strings for length limits: X100 is 100 'x'. */
+#define X10	     "xxxxxxxxxx"
+#define X100	     X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+#define NAME	     "t.conf"
+#define EXAMPLE_CONF "conf/peerwall.conf"
 
 static void dump_errors(const struct pw_config_errors *errs)
 {
@@ -102,7 +106,107 @@ static const char full_config[] =
 	"maps = { sources = 2000000; prefixes = 100000; sanctions = 50000; "
 	"bancidrs = 1024; };\n"
 	"tick_ms = 250;\n"
-	"attn_pkts = 77L;\n";
+	"attn_pkts = 77L;\n"
+	"state_dir = \"/srv/pw/state\";\n"
+	"control_socket = \"/srv/pw/ctl.sock\";\n"
+	"control_group = \"pw-ops\";\n"
+	"report_socket = \"/srv/pw/report.sock\";\n"
+	"pin_root = \"/sys/fs/bpf/pw2\";\n"
+	"xdp_mode = \"native\";\n"
+	"detach_on_exit = true;\n"
+	"posture = \"elevated\";\n"
+	"metrics = { listen = \"[::1]:9100\"; };\n"
+	"reports = { per_tick = 500; };\n"
+	"max_peers = 4096;\n"
+	"logwatch = (\n"
+	"  { path = \"/var/log/node.log\"; weight = 20;\n"
+	"    reason = \"bad_block\";\n"
+	"    pattern = \"invalid block from ([0-9.]+)\"; },\n"
+	"  { path = \"/var/log/geth.log\";\n"
+	"    pattern = \"peer=([0-9a-f:.]+) bad\"; }\n"
+	");\n"
+	"scoring = {\n"
+	"  syn = { half_life = \"90s\"; budget = 31.5; weight = 0.06; };\n"
+	"  drop = { half_life = 120; budget = 100; weight = 0.02; };\n"
+	"  pkt = { half_life = \"5m\"; budget = 1e6; weight = 1e-9; };\n"
+	"  invalid = { half_life = \"1h30m\"; budget = 0; weight = 2.5; };\n"
+	"  log = { half_life = \"2h\"; budget = 1.0; weight = 3; };\n"
+	"  thresholds = { watch = 5; throttle = 50.5; quarantine = 200.0; "
+	"ban = 900L; };\n"
+	"  hysteresis = 0.75;\n"
+	"  min_state = { watch = \"45s\"; throttle = 0; quarantine = \"3m\"; "
+	"};\n"
+	"  credit = { cap = 10.0; per_good = 0.5; serious_penalty = 40; };\n"
+	"  ban = { base = \"5m\"; factor = 2.5; max = \"30d\"; jitter = 0.0; "
+	"strike_decay = \"12h\"; };\n"
+	"  probation = { duration = \"20m\"; factor = 1; };\n"
+	"  prefix = { ipv4 = 20; ipv6 = 40; throttle_bans = 4; ban_bans = 4; "
+	"window = \"15m\"; };\n"
+	"  guard = { max_bans_per_min = 0; max_fraction = 1.0; "
+	"min_established = 5; };\n"
+	"  established_window = \"2h\";\n"
+	"};\n";
+
+#define assert_double_equal(a, b) assert_true((double)(a) == (double)(b))
+
+/* The scoring group of full_config, key by key. */
+static void assert_scoring_full(const struct pw_score_params *sp)
+{
+	struct pw_score_params def;
+
+	pw_score_params_defaults(&def);
+	assert_double_equal(sp->sig[PW_SIG_SYN].half_life_s, 90);
+	assert_double_equal(sp->sig[PW_SIG_SYN].budget, 31.5);
+	assert_double_equal(sp->sig[PW_SIG_SYN].weight, 0.06);
+	assert_double_equal(sp->sig[PW_SIG_DROP].half_life_s, 120);
+	assert_double_equal(sp->sig[PW_SIG_DROP].budget, 100);
+	assert_double_equal(sp->sig[PW_SIG_DROP].weight, 0.02);
+	assert_double_equal(sp->sig[PW_SIG_PKT].half_life_s, 300);
+	assert_double_equal(sp->sig[PW_SIG_PKT].budget, 1e6);
+	assert_double_equal(sp->sig[PW_SIG_PKT].weight, 1e-9);
+	assert_double_equal(sp->sig[PW_SIG_INVALID].half_life_s, 5400);
+	assert_double_equal(sp->sig[PW_SIG_INVALID].budget, 0);
+	assert_double_equal(sp->sig[PW_SIG_INVALID].weight, 2.5);
+	assert_double_equal(sp->sig[PW_SIG_LOG].half_life_s, 7200);
+	assert_double_equal(sp->sig[PW_SIG_LOG].budget, 1);
+	assert_double_equal(sp->sig[PW_SIG_LOG].weight, 3);
+	assert_double_equal(sp->threshold[PW_ST_NORMAL],
+			    def.threshold[PW_ST_NORMAL]);
+	assert_double_equal(sp->threshold[PW_ST_WATCH], 5);
+	assert_double_equal(sp->threshold[PW_ST_THROTTLE], 50.5);
+	assert_double_equal(sp->threshold[PW_ST_QUARANTINE], 200);
+	assert_double_equal(sp->threshold[PW_ST_BANNED], 900);
+	assert_double_equal(sp->hysteresis, 0.75);
+	assert_double_equal(sp->min_state_s[PW_ST_NORMAL],
+			    def.min_state_s[PW_ST_NORMAL]);
+	assert_double_equal(sp->min_state_s[PW_ST_WATCH], 45);
+	assert_double_equal(sp->min_state_s[PW_ST_THROTTLE], 0);
+	assert_double_equal(sp->min_state_s[PW_ST_QUARANTINE], 180);
+	assert_double_equal(sp->min_state_s[PW_ST_BANNED],
+			    def.min_state_s[PW_ST_BANNED]);
+	assert_double_equal(sp->credit_cap, 10);
+	assert_double_equal(sp->credit_per_good, 0.5);
+	assert_double_equal(sp->serious_penalty, 40);
+	assert_double_equal(sp->ban_base_s, 300);
+	assert_double_equal(sp->ban_factor, 2.5);
+	assert_double_equal(sp->ban_max_s, 30 * 86400);
+	assert_double_equal(sp->ban_jitter, 0);
+	assert_double_equal(sp->strike_decay_s, 12 * 3600);
+	assert_double_equal(sp->probation_s, 1200);
+	assert_double_equal(sp->probation_factor, 1);
+	assert_int_equal(sp->prefix_v4, 20);
+	assert_int_equal(sp->prefix_v6, 40);
+	assert_int_equal(sp->prefix_throttle_bans, 4);
+	assert_int_equal(sp->prefix_ban_bans, 4);
+	assert_double_equal(sp->prefix_window_s, 900);
+	assert_int_equal(sp->max_auto_bans_per_min, 0);
+	assert_double_equal(sp->max_ban_fraction, 1);
+	assert_int_equal(sp->min_established_for_fraction, 5);
+	assert_double_equal(sp->established_window_s, 7200);
+	/* Not configurable. */
+	assert_memory_equal(sp->posture_scale, def.posture_scale,
+			    sizeof(def.posture_scale));
+}
 
 static void test_full_config(void **state)
 {
@@ -176,10 +280,55 @@ static void test_full_config(void **state)
 	assert_int_equal(cfg.tick_ms, 250);
 	assert_int_equal(cfg.attn_pkts, 77);
 
+	assert_string_equal(cfg.agent.state_dir, "/srv/pw/state");
+	assert_string_equal(cfg.agent.control_socket, "/srv/pw/ctl.sock");
+	assert_string_equal(cfg.agent.control_group, "pw-ops");
+	assert_string_equal(cfg.agent.report_socket, "/srv/pw/report.sock");
+	assert_string_equal(cfg.agent.pin_root, "/sys/fs/bpf/pw2");
+	assert_int_equal(cfg.agent.xdp_mode, PW_CFG_XDP_NATIVE);
+	assert_true(cfg.agent.detach_on_exit);
+	assert_int_equal(cfg.agent.posture, PW_POSTURE_ELEVATED);
+	assert_string_equal(cfg.agent.metrics_listen, "[::1]:9100");
+	assert_int_equal(cfg.agent.reports_per_tick, 500);
+	assert_int_equal(cfg.agent.max_peers, 4096);
+	assert_int_equal(cfg.agent.n_logwatch, 2);
+	assert_string_equal(cfg.agent.logwatch[0].path, "/var/log/node.log");
+	assert_string_equal(cfg.agent.logwatch[0].pattern,
+			    "invalid block from ([0-9.]+)");
+	assert_int_equal(cfg.agent.logwatch[0].weight, 20);
+	assert_string_equal(cfg.agent.logwatch[0].reason, "bad_block");
+	assert_string_equal(cfg.agent.logwatch[1].path, "/var/log/geth.log");
+	assert_string_equal(cfg.agent.logwatch[1].pattern,
+			    "peer=([0-9a-f:.]+) bad");
+	assert_int_equal(cfg.agent.logwatch[1].weight, 10);
+	assert_string_equal(cfg.agent.logwatch[1].reason, "log");
+
+	assert_scoring_full(&cfg.scoring);
+
 	pw_config_free(&cfg);
 	assert_zeroed(&cfg);
 	pw_config_free(&cfg); /* idempotent */
 	pw_config_free(NULL);
+}
+
+static void assert_defaults_agent(const struct pw_config *cfg)
+{
+	struct pw_score_params def;
+
+	assert_string_equal(cfg->agent.state_dir, PW_DEF_STATE_DIR);
+	assert_string_equal(cfg->agent.control_socket, PW_DEF_CONTROL_SOCKET);
+	assert_string_equal(cfg->agent.control_group, "peerwall");
+	assert_string_equal(cfg->agent.report_socket, PW_DEF_REPORT_SOCKET);
+	assert_string_equal(cfg->agent.pin_root, PW_DEF_PIN_ROOT);
+	assert_string_equal(cfg->agent.metrics_listen, PW_DEF_METRICS_LISTEN);
+	assert_int_equal(cfg->agent.xdp_mode, PW_CFG_XDP_AUTO);
+	assert_false(cfg->agent.detach_on_exit);
+	assert_int_equal(cfg->agent.posture, PW_POSTURE_NORMAL);
+	assert_int_equal(cfg->agent.reports_per_tick, PW_DEF_REPORTS_PER_TICK);
+	assert_int_equal(cfg->agent.max_peers, PW_DEF_MAX_PEERS);
+	assert_int_equal(cfg->agent.n_logwatch, 0);
+	pw_score_params_defaults(&def);
+	assert_memory_equal(&cfg->scoring, &def, sizeof(def));
 }
 
 static void assert_defaults(const struct pw_config *cfg)
@@ -217,6 +366,7 @@ static void assert_defaults(const struct pw_config *cfg)
 	assert_int_equal(cfg->maps.bancidrs, PW_DEF_MAP_BANCIDRS);
 	assert_int_equal(cfg->tick_ms, PW_DEF_TICK_MS);
 	assert_int_equal(cfg->attn_pkts, PW_DEF_ATTN_PKTS);
+	assert_defaults_agent(cfg);
 }
 
 static void test_defaults(void **state)
@@ -229,6 +379,11 @@ static void test_defaults(void **state)
 		"{};\n",
 		"limits = { source = {}; quarantine = {}; prefix = {}; "
 		"untrusted = {}; };\n",
+		"metrics = {};\nreports = {};\nlogwatch = ();\nscoring = {};\n",
+		"logwatch = [];\n",
+		"scoring = { syn = {}; drop = {}; pkt = {}; invalid = {}; "
+		"log = {}; thresholds = {}; min_state = {}; credit = {}; "
+		"ban = {}; probation = {}; prefix = {}; guard = {}; };\n",
 	};
 	struct pw_config_errors errs;
 	struct pw_config cfg, defaults;
@@ -291,6 +446,55 @@ static void test_accept_bounds(void **state)
 		"\"10.0.0.10/32\", \"10.0.0.11/32\", \"10.0.0.12/32\", "
 		"\"10.0.0.13/32\", \"10.0.0.14/32\", \"10.0.0.15/32\", "
 		"\"::1\"];",
+		/* agent keys */
+		"control_socket = \"/" X100 "xxxxxx\";", /* 107 bytes */
+		"report_socket = \"/" X100 "xxxxxx\";",
+		"state_dir = \"/" X100 X100 X10 X10 X10 X10 X10 "xxxx\";",
+		"pin_root = \"/\"; state_dir = \"/var/lib/peerwall-2\";",
+		"control_group = \"\";",
+		"control_group = \"_Pw.ops-1\";",
+		"control_group = \"" X10 X10 X10 "xx\";", /* 32 chars */
+		"xdp_mode = \"generic\"; detach_on_exit = false;",
+		"xdp_mode = \"auto\"; posture = \"severe\";",
+		"posture = \"normal\";",
+		"metrics = { listen = \"\"; };",
+		"metrics = { listen = \"0.0.0.0:1\"; };",
+		"metrics = { listen = \"255.255.255.255:65535\"; };",
+		"metrics = { listen = \"[::]:9477\"; };",
+		"metrics = { listen = "
+		"\"[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535\"; };",
+		"reports = { per_tick = 1; }; max_peers = 1024;",
+		"reports = { per_tick = 1000000; }; max_peers = 67108864;",
+		"logwatch = ( { path = \"/l\"; pattern = \"(x)\"; weight = 1; "
+		"reason = \"a\"; }, { path = \"/l\"; pattern = \"(x)\"; "
+		"weight = 100; reason = \"" X10 X10 X10 X10 X10
+		"azAZ09_.:-\"; } );",
+		"logwatch = ( { pattern = \"^(.*)$\";\n"
+		"  path = \"/var/log/x\"; } );",
+		/* scoring edges */
+		"scoring = { hysteresis = 0.001; ban = { jitter = 0.499; }; };",
+		"scoring = { hysteresis = 0.999; ban = { jitter = 0; }; };",
+		"scoring = { probation = { duration = 0; factor = 1; }; };",
+		"scoring = { probation = {\n"
+		"  duration = \"0s\"; factor = 0.001; }; };",
+		"scoring = { ban = { base = \"1h\"; max = \"1h\"; factor = 1; "
+		"}; };",
+		"scoring = { ban = { base = 1; max = \"3650d\"; strike_decay = "
+		"315360000; }; };",
+		"scoring = { prefix = { ipv4 = 8; ipv6 = 16;\n"
+		"  throttle_bans = 1; ban_bans = 1; }; };",
+		"scoring = { prefix = { ipv4 = 32; ipv6 = 128; }; };",
+		"scoring = { guard = { max_fraction = 1; max_bans_per_min = "
+		"1000000; min_established = 0; }; };",
+		"scoring = { guard = { max_fraction = 0.001; }; };",
+		"scoring = { min_state = { watch = 0; throttle = \"0\"; "
+		"quarantine = \"1w\"; }; };",
+		"scoring = { syn = { half_life = 1; budget = 0; weight = 0; }; "
+		"log = { half_life = \"1s\"; budget = 5; weight = 1; }; };",
+		"scoring = { thresholds = { watch = 0.001; throttle = 1; "
+		"quarantine = 2L; ban = 1e300; }; };",
+		"scoring = { credit = { cap = 0; per_good = 0; "
+		"serious_penalty = 0; }; established_window = 1; };",
 		"# integers in comments and strings are not literals\n"
 		"# 5000000000\n/* 6000000000 */ // 7000000000\n"
 		"mode = \"monitor\"; /* 8000000000\n9000000000 */\n",
@@ -597,6 +801,298 @@ static const struct reject_row reject_rows[] = {
 	{"negative 32-bit overflow", "attn_pkts = -3000000000;",
 	 "integer -3000000000 does not fit in 32 bits"},
 
+	/* agent paths */
+	{"relative state_dir", "mode = \"monitor\";\nstate_dir = \"var/lib\";",
+	 NAME ":2: 'state_dir' must be an absolute path (got \"var/lib\")"},
+	{"empty pin_root", "pin_root = \"\";",
+	 "'pin_root' must be an absolute path (got \"\")"},
+	{"relative control_socket", "control_socket = \"ctl.sock\";",
+	 "'control_socket' must be an absolute path"},
+	{"control_socket too long",
+	 "mode = \"monitor\";\n\ncontrol_socket = \"/" X100 "xxxxxxx\";",
+	 NAME ":3: 'control_socket' is 108 bytes long; a unix socket path must "
+	      "be shorter than 108 bytes"},
+	{"report_socket too long", "report_socket = \"/" X100 X10 "\";",
+	 NAME ":1: 'report_socket' is 111 bytes long; a unix socket path must "
+	      "be shorter than 108 bytes"},
+	{"state_dir too long",
+	 "state_dir = \"/" X100 X100 X10 X10 X10 X10 X10 "xxxxx\";",
+	 "'state_dir' is 256 bytes long, at most 255 allowed"},
+	{"control char in pin_root", "pin_root = \"/sys/fs/bpf/a\\nb\";",
+	 "'pin_root' contains a control character"},
+	{"int as state_dir", "state_dir = 1;",
+	 "'state_dir' must be a string, not an integer"},
+
+	/* control_group */
+	{"group with a space", "control_group = \"peer wall\";",
+	 NAME ":1: 'control_group' \"peer wall\" may only contain letters"},
+	{"group starting with '-'", "control_group = \"-pw\";",
+	 "'control_group' \"-pw\" starts with '-'"},
+	{"numeric group", "control_group = \"1000\";",
+	 "'control_group' \"1000\" is a number; give the group's name"},
+	{"group too long", "control_group = \"" X10 X10 X10 "xxx\";",
+	 "is longer than 32 characters"},
+
+	/* xdp_mode, detach_on_exit, posture */
+	{"bad xdp_mode", "mode = \"monitor\";\nxdp_mode = \"offload\";",
+	 NAME ":2: 'xdp_mode' must be \"auto\", \"native\" or \"generic\" "
+	      "(got \"offload\")"},
+	{"xdp_mode case", "xdp_mode = \"Native\";", "(got \"Native\")"},
+	{"int as detach_on_exit", "detach_on_exit = 1;",
+	 "'detach_on_exit' must be a boolean (true or false), not an integer"},
+	{"string as detach_on_exit", "detach_on_exit = \"yes\";",
+	 "'detach_on_exit' must be a boolean (true or false), not a string"},
+	{"bad posture", "\nposture = \"high\";",
+	 NAME ":2: 'posture' must be \"normal\", \"elevated\" or \"severe\" "
+	      "(got \"high\")"},
+	{"int as posture", "posture = 1;",
+	 "'posture' must be a string, not an integer"},
+
+	/* metrics.listen */
+	{"listen without port", "metrics = {\n listen = \"127.0.0.1\"; };",
+	 NAME ":2: 'metrics.listen' \"127.0.0.1\" has no ':port'"},
+	{"listen host name", "metrics = { listen = \"localhost:9477\"; };",
+	 "'metrics.listen' \"localhost:9477\" has a host that is not an IPv4 "
+	 "address or a [bracketed] IPv6 address"},
+	{"listen port 0", "metrics = { listen = \"127.0.0.1:0\"; };",
+	 "has a port that is not 1..65535"},
+	{"listen port 65536", "metrics = { listen = \"127.0.0.1:65536\"; };",
+	 "has a port that is not 1..65535"},
+	{"listen port leading zero",
+	 "metrics = { listen = \"127.0.0.1:09477\"; };",
+	 "has a port that is not 1..65535"},
+	{"listen port sign", "metrics = { listen = \"127.0.0.1:+80\"; };",
+	 "has a port that is not 1..65535"},
+	{"listen empty port", "metrics = { listen = \"127.0.0.1:\"; };",
+	 "has a port that is not 1..65535"},
+	{"listen no host", "metrics = { listen = \":9477\"; };",
+	 "has no IPv4 address before ':port'"},
+	{"listen IPv6 without brackets",
+	 "metrics = { listen = \"::1:9477\"; };",
+	 "has an IPv6 address without brackets (write [addr]:port)"},
+	{"listen unclosed bracket", "metrics = { listen = \"[::1:9477\"; };",
+	 "has '[' without ']'"},
+	{"listen no colon after bracket",
+	 "metrics = { listen = \"[::1]9477\"; };", "needs ':port' after ']'"},
+	{"listen IPv4 in brackets",
+	 "metrics = { listen = \"[127.0.0.1]:9477\"; };",
+	 "is not an IPv6 address in brackets"},
+	{"listen zone id", "metrics = { listen = \"[fe80::1%eth0]:9477\"; };",
+	 "is not an IPv6 address in brackets"},
+	{"listen short IPv4", "metrics = { listen = \"127.1:9477\"; };",
+	 "has a host that is not an IPv4 address"},
+	{"listen too long",
+	 "metrics = { listen = \"[" X10 X10 X10 X10 X10 X10 "]:1\"; };",
+	 "is too long"},
+	{"int as listen", "metrics = { listen = 9477; };",
+	 "'metrics.listen' must be a string, not an integer"},
+	{"unknown key in metrics", "metrics = { port = 9477; };",
+	 "unknown key 'port' in 'metrics'"},
+	{"string as metrics", "metrics = \"127.0.0.1:9477\";",
+	 "'metrics' must be a group { ... }, not a string"},
+
+	/* reports, max_peers */
+	{"per_tick 0", "reports = {\n per_tick = 0; };",
+	 NAME ":2: 'reports.per_tick' must be 1..1000000 reports per tick (got "
+	      "0)"},
+	{"per_tick too large", "reports = { per_tick = 1000001; };",
+	 "'reports.per_tick' must be 1..1000000 reports per tick (got "
+	 "1000001)"},
+	{"unknown key in reports", "reports = { max = 1; };",
+	 "unknown key 'max' in 'reports'"},
+	{"max_peers too small", "max_peers = 1023;",
+	 NAME ":1: 'max_peers' must be 1024..67108864 sources (got 1023)"},
+	{"max_peers too large", "max_peers = 67108865;",
+	 "'max_peers' must be 1024..67108864 sources (got 67108865)"},
+	{"max_peers negative", "max_peers = -1;",
+	 "'max_peers' must not be negative (got -1)"},
+
+	/* logwatch */
+	{"logwatch relative path",
+	 "logwatch = (\n { path = \"node.log\"; pattern = \"(x)\"; } );",
+	 NAME ":2: 'logwatch[0].path' must be an absolute path (got "
+	      "\"node.log\")"},
+	{"logwatch bad regex",
+	 "logwatch = ( { path = \"/l\"; pattern = \"from ([0-9.+\"; } );",
+	 "'logwatch[0].pattern' does not compile: "},
+	{"logwatch regex without group",
+	 "logwatch = ( { path = \"/l\"; pattern = \"(x)\"; },\n"
+	 "  { path = \"/l\"; pattern = \"invalid block from [0-9.]+\"; } );",
+	 NAME ":2: 'logwatch[1].pattern' has no group: group 1 ( ... ) must "
+	      "capture the peer's address"},
+	{"logwatch weight 0",
+	 "logwatch = ( { path = \"/l\"; pattern = \"(x)\"; weight = 0; } );",
+	 "'logwatch[0].weight' must be 1..100 (got 0)"},
+	{"logwatch weight 101",
+	 "logwatch = ( { path = \"/l\"; pattern = \"(x)\"; weight = 101; } "
+	 ");",
+	 "'logwatch[0].weight' must be 1..100 (got 101)"},
+	{"logwatch reason with a space",
+	 "logwatch = ( { path = \"/l\"; pattern = \"(x)\"; reason = \"bad "
+	 "block\"; } );",
+	 "'logwatch[0].reason' must be 1..63 characters of A-Z a-z 0-9 _ . : - "
+	 "(got \"bad block\")"},
+	{"logwatch empty reason",
+	 "logwatch = ( { path = \"/l\"; pattern = \"(x)\"; reason = \"\"; } );",
+	 "'logwatch[0].reason' must be 1..63 characters"},
+	{"logwatch reason too long",
+	 "logwatch = ( { path = \"/l\"; pattern = \"(x)\"; reason = \"" X10 X10
+		 X10 X10 X10 X10 "xxxx\"; } );",
+	 "'logwatch[0].reason' must be 1..63 characters"},
+	{"logwatch pattern too long",
+	 "logwatch = ( { path = \"/l\"; pattern = \"(" X100 X100 X100 X100 X100
+		 X10 "x)\"; } );",
+	 "'logwatch[0].pattern' is 513 bytes long, at most 511 allowed"},
+	{"logwatch missing path", "logwatch = ( { pattern = \"(x)\"; } );",
+	 NAME ":1: 'logwatch[0]' has no path"},
+	{"logwatch missing pattern", "logwatch = ( { path = \"/l\"; } );",
+	 "'logwatch[0]' has no pattern"},
+	{"logwatch unknown key",
+	 "logwatch = ( { path = \"/l\"; pattern = \"(x)\"; regex = \"y\"; } "
+	 ");",
+	 "unknown key 'regex' in 'logwatch[0]'"},
+	{"logwatch int pattern",
+	 "logwatch = ( { path = \"/l\"; pattern = 1; } );",
+	 "'logwatch[0].pattern' must be a string, not an integer"},
+	{"logwatch entry not a group", "logwatch = ( \"/var/log/x\" );",
+	 "'logwatch[0]' must be a group { path = ...; pattern = ...; }"},
+	{"logwatch as a group",
+	 "logwatch = { path = \"/l\"; pattern = \"(x)\"; };",
+	 "'logwatch' must be a list of groups ( { ... }, ... ), not a group"},
+
+	/* scoring: structure and types */
+	{"unknown key in scoring", "scoring = {\n  halflife = 1; };",
+	 NAME ":2: unknown key 'halflife' in 'scoring'"},
+	{"unknown key in scoring.syn",
+	 "scoring = { syn = { half_life = 1; budgt = 2; }; };",
+	 "unknown key 'budgt' in 'scoring.syn'"},
+	{"unknown signal", "scoring = { rst = {}; };",
+	 "unknown key 'rst' in 'scoring'"},
+	{"unknown key in scoring.ban", "scoring = { ban = { min = 1; }; };",
+	 "unknown key 'min' in 'scoring.ban'"},
+	{"ban state has no min_state",
+	 "scoring = { min_state = { ban = \"1m\"; }; };",
+	 "unknown key 'ban' in 'scoring.min_state'"},
+	{"int as scoring", "scoring = 1;",
+	 "'scoring' must be a group { ... }, not an integer"},
+	{"list as scoring.guard", "scoring = { guard = ( 1 ); };",
+	 "'scoring.guard' must be a group { ... }, not a list"},
+	{"string as float", "scoring = { hysteresis = \"0.5\"; };",
+	 "'scoring.hysteresis' must be a number, not a string"},
+	{"bool as float", "scoring = { credit = { cap = true; }; };",
+	 "'scoring.credit.cap' must be a number, not a boolean"},
+	{"infinite float", "scoring = { thresholds = { ban = 1e999; }; };",
+	 "'scoring.thresholds.ban' must be a finite number"},
+	{"float as duration", "scoring = { ban = { base = 1.5; }; };",
+	 "'scoring.ban.base' must be a duration (\"90s\", \"10m\", \"1h30m\", "
+	 "\"7d\") or an integer number of seconds, not a float"},
+	{"float as prefix bits", "scoring = { prefix = { ipv4 = 24.0; }; };",
+	 "'scoring.prefix.ipv4' must be an integer, not a float"},
+	{"wrapped literal as float",
+	 "scoring = { thresholds = { ban = 5000000000; }; };",
+	 "integer 5000000000 does not fit in 32 bits"},
+
+	/* scoring: values */
+	{"duration bad unit",
+	 "scoring = {\n syn = { half_life = \"10x\"; };\n};",
+	 NAME ":2: 'scoring.syn.half_life': unknown unit 'x' in duration "
+	      "'10x'"},
+	{"duration negative integer",
+	 "scoring = { ban = {\n strike_decay = -5; }; };",
+	 NAME ":2: 'scoring.ban.strike_decay' must not be negative (got -5)"},
+	{"duration negative string",
+	 "scoring = { prefix = { window = \"-5m\"; }; };",
+	 "'scoring.prefix.window': duration '-5m' has a sign"},
+	{"duration fraction", "scoring = { ban = { max = \"1.5d\"; }; };",
+	 "'scoring.ban.max': fractions are not supported"},
+	{"duration too long", "scoring = { ban = { max = \"3651d\"; }; };",
+	 "'scoring.ban.max': duration '3651d' is longer than the maximum"},
+	{"duration integer too long",
+	 "scoring = { ban = { max = 315360001; }; };",
+	 "'scoring.ban.max' must be 0..315360000 seconds (got 315360001)"},
+	{"half_life 0", "scoring = { drop = { half_life = 0; }; };",
+	 "'scoring.drop.half_life' must be longer than 0"},
+	{"half_life 0s", "scoring = { invalid = { half_life = \"0s\"; }; };",
+	 "'scoring.invalid.half_life' must be longer than 0"},
+	{"established_window 0", "scoring = { established_window = \"0\"; };",
+	 "'scoring.established_window' must be longer than 0"},
+	{"negative budget", "scoring = { pkt = { budget = -1.0; }; };",
+	 "'scoring.pkt.budget' must be >= 0 (got -1)"},
+	{"negative weight", "scoring = { log = { weight = -2; }; };",
+	 "'scoring.log.weight' must be >= 0 (got -2)"},
+	{"negative credit", "scoring = { credit = { per_good = -0.5; }; };",
+	 "'scoring.credit.per_good' must be >= 0 (got -0.5)"},
+	{"threshold 0", "scoring = { thresholds = { watch = 0; }; };",
+	 "'scoring.thresholds.watch' must be > 0 (got 0)"},
+	{"thresholds equal",
+	 "scoring = { thresholds = {\n watch = 10;\n throttle = 10; }; };",
+	 NAME ":3: scoring.thresholds.throttle (10) must be greater than "
+	      "scoring.thresholds.watch (10)"},
+	{"thresholds decreasing",
+	 "scoring = {\n thresholds = {\n  quarantine = 2000.0;\n }; };",
+	 NAME ":3: scoring.thresholds.ban (1000) must be greater than "
+	      "scoring.thresholds.quarantine (2000)"},
+	{"threshold below the one before",
+	 "scoring = { thresholds = { throttle = 5.5; }; };",
+	 "scoring.thresholds.throttle (5.5) must be greater than "
+	 "scoring.thresholds.watch (10)"},
+	{"hysteresis 0", "scoring = {\n hysteresis = 0; };",
+	 NAME ":2: 'scoring.hysteresis' must be > 0 and < 1 (got 0)"},
+	{"hysteresis 1", "scoring = { hysteresis = 1.0; };",
+	 "'scoring.hysteresis' must be > 0 and < 1 (got 1)"},
+	{"ban factor < 1", "scoring = { ban = { factor = 0.9; }; };",
+	 "'scoring.ban.factor' must be >= 1 (got 0.9)"},
+	{"ban max < base",
+	 "scoring = {\n ban = {\n  base = \"1h\";\n  max = \"30m\"; }; };",
+	 NAME ":4: scoring.ban.max (30m) is shorter than "
+	      "scoring.ban.base (1h)"},
+	{"ban base above default max",
+	 "scoring = {\n ban = { base = \"8d\"; }; };",
+	 NAME ":2: scoring.ban.max (7d) is shorter than scoring.ban.base (8d)"},
+	{"ban base 0", "scoring = { ban = { base = 0; }; };",
+	 "'scoring.ban.base' must be longer than 0"},
+	{"jitter 0.5", "scoring = { ban = { jitter = 0.5; }; };",
+	 "'scoring.ban.jitter' must be >= 0 and < 0.5 (got 0.5)"},
+	{"negative jitter", "scoring = { ban = { jitter = -0.1; }; };",
+	 "'scoring.ban.jitter' must be >= 0 and < 0.5 (got -0.1)"},
+	{"strike_decay 0", "scoring = { ban = { strike_decay = \"0m\"; }; };",
+	 "'scoring.ban.strike_decay' must be longer than 0"},
+	{"probation factor 0", "scoring = { probation = { factor = 0; }; };",
+	 "'scoring.probation.factor' must be > 0 and <= 1 (got 0)"},
+	{"probation factor 1.5",
+	 "scoring = { probation = { factor = 1.5; }; };",
+	 "'scoring.probation.factor' must be > 0 and <= 1 (got 1.5)"},
+	{"prefix ipv4 7", "scoring = { prefix = {\n ipv4 = 7; }; };",
+	 NAME ":2: 'scoring.prefix.ipv4' must be 8..32 bits (got 7)"},
+	{"prefix ipv4 33", "scoring = { prefix = { ipv4 = 33; }; };",
+	 "'scoring.prefix.ipv4' must be 8..32 bits (got 33)"},
+	{"prefix ipv6 15", "scoring = { prefix = { ipv6 = 15; }; };",
+	 "'scoring.prefix.ipv6' must be 16..128 bits (got 15)"},
+	{"prefix ipv6 129", "scoring = { prefix = { ipv6 = 129; }; };",
+	 "'scoring.prefix.ipv6' must be 16..128 bits (got 129)"},
+	{"ban_bans < throttle_bans",
+	 "scoring = { prefix = {\n throttle_bans = 5;\n ban_bans = 4; }; };",
+	 NAME ":3: scoring.prefix.ban_bans (4) < scoring.prefix.throttle_bans "
+	      "(5)"},
+	{"throttle_bans above default ban_bans",
+	 "scoring = { prefix = {\n throttle_bans = 9; }; };",
+	 NAME ":2: scoring.prefix.ban_bans (8) < scoring.prefix.throttle_bans "
+	      "(9)"},
+	{"throttle_bans 0", "scoring = { prefix = { throttle_bans = 0; }; };",
+	 "'scoring.prefix.throttle_bans' must be 1..1000000 banned sources "
+	 "(got 0)"},
+	{"prefix window 0", "scoring = { prefix = { window = 0; }; };",
+	 "'scoring.prefix.window' must be longer than 0"},
+	{"guard fraction 0", "scoring = { guard = { max_fraction = 0; }; };",
+	 "'scoring.guard.max_fraction' must be > 0 and <= 1 (got 0)"},
+	{"guard fraction 1.5",
+	 "scoring = { guard = {\n max_fraction = 1.5; }; };",
+	 NAME ":2: 'scoring.guard.max_fraction' must be > 0 and <= 1 "
+	      "(got 1.5)"},
+	{"guard bans per minute negative",
+	 "scoring = { guard = { max_bans_per_min = -1; }; };",
+	 "'scoring.guard.max_bans_per_min' must not be negative"},
+
 	/* syntax */
 	{"syntax error", "mode = \"enforce\";\ntick_ms = ;\n",
 	 NAME ":2: syntax error"},
@@ -731,6 +1227,130 @@ static void test_error_cap(void **state)
 	free(text);
 }
 
+/* A pattern that does not compile is reported with regerror()'s text. */
+static void test_logwatch_regerror(void **state)
+{
+	static const char pattern[] = "invalid block from ([0-9.]+";
+	static const char text[] =
+		"logwatch = (\n"
+		"  { path = \"/var/log/node.log\";\n"
+		"    pattern = \"invalid block from ([0-9.]+\"; }\n"
+		");\n";
+	char why[128], want[256];
+	struct pw_config_errors errs;
+	struct pw_config cfg;
+	regex_t re;
+	int rc;
+
+	(void)state;
+	rc = regcomp(&re, pattern, REG_EXTENDED);
+	assert_int_not_equal(rc, 0);
+	regerror(rc, &re, why, sizeof(why));
+	assert_true(strlen(why) > 0);
+	snprintf(want, sizeof(want),
+		 NAME ":3: 'logwatch[0].pattern' does not compile: %s", why);
+	assert_int_equal(pw_config_load_string(text, NAME, &cfg, &errs),
+			 -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], want);
+	assert_zeroed(&cfg);
+}
+
+/* At most PW_MAX_LOGWATCH entries, reported at the list. */
+static void test_too_many_logwatch(void **state)
+{
+	size_t cap = 64 + (PW_MAX_LOGWATCH + 1) * 96, i;
+	struct pw_config_errors errs;
+	struct pw_config cfg;
+	char *text = malloc(cap), *p = text, *last;
+
+	(void)state;
+	assert_non_null(text);
+	p += sprintf(p, "mode = \"monitor\";\nlogwatch = (\n");
+	for (i = 0; i <= PW_MAX_LOGWATCH; i++)
+		p += sprintf(
+			p,
+			"%s{ path = \"/var/log/n%zu.log\"; "
+			"pattern = \"bad peer ([0-9.]+)\"; weight = %zu; }\n",
+			i ? "," : "", i, i + 1);
+	sprintf(p, ");\n");
+	assert_int_equal(pw_config_load_string(text, NAME, &cfg, &errs),
+			 -EINVAL);
+	if (errs.n != 1)
+		dump_errors(&errs);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0],
+			    NAME ":2: too many logwatch entries (33, at most "
+				 "32)");
+	assert_zeroed(&cfg);
+
+	/* Exactly the maximum is fine, each entry kept in order. */
+	last = strstr(text, ",{ path = \"/var/log/n32.log\"");
+	assert_non_null(last);
+	strcpy(last, ");\n");
+	assert_int_equal(pw_config_load_string(text, NAME, &cfg, &errs), 0);
+	assert_int_equal(cfg.agent.n_logwatch, PW_MAX_LOGWATCH);
+	assert_string_equal(cfg.agent.logwatch[0].path, "/var/log/n0.log");
+	assert_string_equal(cfg.agent.logwatch[31].path, "/var/log/n31.log");
+	assert_string_equal(cfg.agent.logwatch[31].pattern,
+			    "bad peer ([0-9.]+)");
+	assert_int_equal(cfg.agent.logwatch[31].weight, 32);
+	assert_string_equal(cfg.agent.logwatch[31].reason, "log");
+	pw_config_free(&cfg);
+	free(text);
+}
+
+/* Agent and scoring problems are collected with the rest, each at its
+ * line. */
+static void test_multiple_errors_agent(void **state)
+{
+	static const char text[] =
+		"state_dir = \"var/lib/peerwall\";\n"			/* 1 */
+		"xdp_mode = \"offload\";\n"				/* 2 */
+		"metrics = { listen = \"localhost:9477\"; };\n"		/* 3 */
+		"max_peers = 10;\n"					/* 4 */
+		"logwatch = ( { path = \"/l\"; pattern = \"x\"; } );\n" /* 5 */
+		"scoring = {\n"						/* 6 */
+		"  syn = { half_life = \"10x\"; };\n"			/* 7 */
+		"  hysteresis = 1;\n"					/* 8 */
+		"  ban = { base = \"1h\"; max = \"1m\"; };\n"		/* 9 */
+		"  guard = { max_fraction = 0; };\n"			/* 10 */
+		"  rate = 1;\n"						/* 11 */
+		"};\n";
+	static const char *const want[] = {
+		NAME ":1: 'state_dir' must be an absolute path",
+		NAME ":2: 'xdp_mode' must be",
+		NAME ":3: 'metrics.listen' \"localhost:9477\"",
+		NAME ":4: 'max_peers' must be 1024..67108864",
+		NAME ":5: 'logwatch[0].pattern' has no group",
+		NAME ":7: 'scoring.syn.half_life': unknown unit 'x'",
+		NAME ":8: 'scoring.hysteresis' must be > 0 and < 1",
+		NAME
+		":9: scoring.ban.max (1m) is shorter than scoring.ban.base "
+		"(1h)",
+		NAME ":10: 'scoring.guard.max_fraction' must be > 0 and <= 1",
+		NAME ":11: unknown key 'rate' in 'scoring'",
+	};
+	struct pw_config_errors errs;
+	struct pw_config cfg;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(pw_config_load_string(text, NAME, &cfg, &errs),
+			 -EINVAL);
+	if (errs.n != ARRAY_SIZE(want))
+		dump_errors(&errs);
+	assert_int_equal(errs.n, ARRAY_SIZE(want));
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		if (!has_error(&errs, want[i])) {
+			print_error("missing \"%s\" in:\n", want[i]);
+			dump_errors(&errs);
+			fail();
+		}
+	}
+	assert_zeroed(&cfg);
+}
+
 /* --- files --------------------------------------------------------------- */
 
 static void test_example_file(void **state)
@@ -779,7 +1399,54 @@ static void test_example_file(void **state)
 	assert_int_equal(cfg.net_prefix_v6, defaults.net_prefix_v6);
 	assert_int_equal(cfg.tick_ms, defaults.tick_ms);
 	assert_int_equal(cfg.attn_pkts, defaults.attn_pkts);
+	/* The agent keys and the whole scoring group, as shipped. */
+	assert_memory_equal(&cfg.agent, &defaults.agent, sizeof(cfg.agent));
+	assert_memory_equal(&cfg.scoring, &defaults.scoring,
+			    sizeof(cfg.scoring));
 	pw_config_free(&cfg);
+}
+
+/* The example's commented-out logwatch entry is valid once uncommented. */
+static void test_example_logwatch(void **state)
+{
+	struct pw_config_errors errs;
+	struct pw_config cfg;
+	char *text, *c, *end;
+	FILE *f;
+	long len;
+
+	(void)state;
+	f = fopen(EXAMPLE_CONF, "r");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	assert_true(len > 0);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+
+	c = strstr(text, "\nlogwatch = (\n");
+	assert_non_null(c);
+	c = strchr(c + 1, '\n') + 1;
+	end = strstr(c, "\n);");
+	assert_non_null(end);
+	for (; c < end; c = strchr(c, '\n') + 1)
+		if (*c == '#')
+			*c = ' ';
+	if (pw_config_load_string(text, EXAMPLE_CONF, &cfg, &errs) != 0) {
+		dump_errors(&errs);
+		fail();
+	}
+	assert_int_equal(cfg.agent.n_logwatch, 1);
+	assert_string_equal(cfg.agent.logwatch[0].path, "/var/log/node.log");
+	assert_string_equal(cfg.agent.logwatch[0].pattern,
+			    "invalid block from ([0-9.]+)");
+	assert_int_equal(cfg.agent.logwatch[0].weight, 10);
+	assert_string_equal(cfg.agent.logwatch[0].reason, "bad_block");
+	pw_config_free(&cfg);
+	free(text);
 }
 
 static void test_missing_file(void **state)
@@ -876,7 +1543,11 @@ int main(void)
 		cmocka_unit_test(test_too_many_protect),
 		cmocka_unit_test(test_multiple_errors),
 		cmocka_unit_test(test_error_cap),
+		cmocka_unit_test(test_logwatch_regerror),
+		cmocka_unit_test(test_too_many_logwatch),
+		cmocka_unit_test(test_multiple_errors_agent),
 		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_example_logwatch),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_files),
 	};
