@@ -34,7 +34,11 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -Iinclude -I/usr/include/$(ARC
 
 # Library code shared by every program (one responsibility per file).
 LIB_SRCS := src/log.c src/cidr.c src/config.c src/dp_config.c src/datapath.c \
-            src/pcap_in.c
+            src/pcap_in.c src/keytab.c src/score.c src/report.c src/duration.c \
+            src/banlist.c src/state.c
+# The agent's own modules (linked into peerwalld only).
+AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/peerwalld.c
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 
@@ -42,11 +46,12 @@ BPF_OBJ  := $(BUILD)/bpf/peerwall.bpf.o
 BPF_SKEL := $(BUILD)/bpf/peerwall.skel.h
 BARE_OBJ := $(BUILD)/bpf/bare.bpf.o
 
-PROGS := $(BUILD)/bin/peerwall-replay $(BUILD)/bin/pw-pcapgen $(BUILD)/bin/pw-bench
+PROGS := $(BUILD)/bin/peerwalld $(BUILD)/bin/peerwallctl \
+         $(BUILD)/bin/peerwall-replay $(BUILD)/bin/pw-pcapgen $(BUILD)/bin/pw-bench
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 DP_TESTS := $(BUILD)/tests/datapath_test
 
-.PHONY: all deps check unit-test datapath-test replay-test bench demo install clean format
+.PHONY: all deps check unit-test datapath-test replay-test netns-test bench demo install clean format
 all: $(BPF_OBJ) $(BPF_SKEL) $(BARE_OBJ) $(PROGS)
 
 # --- dependencies -----------------------------------------------------------
@@ -95,6 +100,16 @@ $(BUILD)/lib/libpeerwall.a: $(LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(AR) rcs $@ $^
 
+$(BUILD)/bin/peerwalld: $(AGENT_OBJS) $(BUILD)/lib/libpeerwall.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/peerwallctl: $(BUILD)/tools/peerwallctl.o
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -ljson-c
+
 $(BUILD)/bin/peerwall-replay: $(BUILD)/tools/peerwall-replay.o $(BUILD)/tools/replay_report.o $(BUILD)/lib/libpeerwall.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
@@ -130,11 +145,15 @@ datapath-test: $(DP_TESTS) $(BPF_OBJ)
 replay-test: all
 	$(Q)BUILD=$(BUILD) tests/replay/run.sh
 
+netns-test: all
+	$(Q)BUILD=$(BUILD) tests/netns/agent.sh
+
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit-test
 	$(Q)$(MAKE) --no-print-directory datapath-test
 	$(Q)$(MAKE) --no-print-directory replay-test
+	$(Q)$(MAKE) --no-print-directory netns-test
 	@echo "make check: all tests passed"
 
 bench: deps
@@ -147,7 +166,9 @@ demo: deps
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/peerwall $(DESTDIR)/etc/peerwall
-	install -m 0755 $(BUILD)/bin/peerwall-replay $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(BUILD)/bin/peerwalld $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(BUILD)/bin/peerwallctl $(BUILD)/bin/peerwall-replay $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/peerwall/
 	install -m 0644 conf/peerwall.conf $(DESTDIR)/etc/peerwall/peerwall.conf.example
 

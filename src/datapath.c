@@ -451,6 +451,15 @@ cleanup:
 	return err;
 }
 
+int pw_datapath_reconfigure(struct pw_datapath *dp, const struct pw_config *cfg)
+{
+	__u32 emergency = dp->dp.emergency;
+
+	pw_dp_config_build(cfg, &dp->dp);
+	dp->dp.emergency = emergency;
+	return fill_maps(dp, cfg);
+}
+
 void pw_datapath_close(struct pw_datapath *dp)
 {
 	if (!dp)

@@ -54,6 +54,12 @@ int pw_datapath_set_trusted(struct pw_datapath *dp, const struct pw_cidr *cidrs,
 
 int pw_datapath_prog_fd(const struct pw_datapath *dp);
 
+/* Apply a new (validated) config to a loaded datapath: record, ports,
+ * trusted, config bans. Emergency state and map contents are kept; map
+ * sizes cannot change this way. */
+int pw_datapath_reconfigure(struct pw_datapath *dp,
+			    const struct pw_config *cfg);
+
 /* Current record and rewriting it (mode, emergency, ...). */
 const struct pw_dp_config *pw_datapath_dp_config(const struct pw_datapath *dp);
 int pw_datapath_set_mode(struct pw_datapath *dp, enum pw_mode mode);

@@ -46,13 +46,23 @@ static struct pw_limit limit_scaled(const struct pw_limit *src, unsigned div,
 	return l;
 }
 
+/* Posture tightens the sanctioned levels (never the normal one): the
+ * quarantine floor shrinks by the posture's divisor. */
+static const unsigned posture_div[PW_POSTURE_NR] = {1, 2, 4};
+
 void pw_level_limits(const struct pw_config *cfg,
 		     struct pw_limit out[PW_LVL_NR])
 {
+	unsigned pd = cfg->agent.posture < PW_POSTURE_NR
+			      ? posture_div[cfg->agent.posture]
+			      : 1;
+	struct pw_limit none = {0, 0, 0, 0};
+	struct pw_limit quar = limit_scaled(&cfg->quarantine, pd, &none);
+
 	out[PW_LVL_NORMAL] = cfg->source;
-	out[PW_LVL_WATCH] = limit_scaled(&cfg->source, 2, &cfg->quarantine);
-	out[PW_LVL_THROTTLE] = limit_scaled(&cfg->source, 4, &cfg->quarantine);
-	out[PW_LVL_QUARANTINE] = cfg->quarantine;
+	out[PW_LVL_WATCH] = limit_scaled(&cfg->source, 2 * pd, &quar);
+	out[PW_LVL_THROTTLE] = limit_scaled(&cfg->source, 4 * pd, &quar);
+	out[PW_LVL_QUARANTINE] = quar;
 }
 
 static uint32_t mask_v4(unsigned bits)

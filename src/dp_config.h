@@ -15,7 +15,8 @@ struct pw_bucket_pair_params pw_limit_params(const struct pw_limit *l);
 
 /* The per-source limits at each level: normal = limits.source, quarantine =
  * limits.quarantine; watch halves the source buckets and throttle quarters
- * them, neither ever tighter than quarantine. */
+ * them, neither ever tighter than quarantine. Posture elevated / severe
+ * divides the three sanctioned levels by 2 / 4 (normal is untouched). */
 void pw_level_limits(const struct pw_config *cfg,
 		     struct pw_limit out[PW_LVL_NR]);
 

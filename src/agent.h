@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * agent.h - peerwalld's state, shared by its modules: the tick (tick.c),
+ * the ban registry (bans.c), the control socket (control.c), the report
+ * socket (reportsock.c) and the main loop (peerwalld.c).
+ *
+ * The agent owns one datapath per interface (each with its own pinned
+ * maps), the scoring engine, the ban registry, and the sockets. Every
+ * sanction goes through pw_agent_apply(), so the datapath, the registry,
+ * the engine and the log agree.
+ */
+#ifndef PW_AGENT_H
+#define PW_AGENT_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "banlist.h"
+#include "config.h"
+#include "datapath.h"
+#include "keytab.h"
+#include "report.h"
+#include "score.h"
+
+#define PW_AGENT_MAX_DECISIONS 4096
+/* Flagged sources scored per tick; the rest wait for the next tick. */
+#define PW_AGENT_SOURCES_PER_TICK 65536
+/* Snapshot slots examined per tick for idle-source expiry. */
+#define PW_AGENT_SWEEP_PER_TICK 8192
+/* A source unseen this long is forgotten by the snapshot table. */
+#define PW_AGENT_IDLE_S 600
+
+struct ring_buffer;
+struct pw_bans;
+
+struct pw_iface {
+	char name[IF_NAMESIZE];
+	struct pw_datapath *dp;
+	const char *xdp_mode; /* "native" / "generic" */
+	struct ring_buffer *rb;
+};
+
+/* Packed source key for the agent's tables (no padding bytes). */
+struct pw_srckey {
+	uint8_t family; /* 4 or 6 */
+	uint8_t prefixlen;
+	uint8_t addr[16];
+};
+
+/* Last counters seen of a source, to turn datapath totals into deltas. */
+struct pw_snapshot {
+	uint64_t packets, syns, drops;
+	uint64_t last_ns;	     /* agent clock when last flagged */
+	uint64_t d_packets, d_drops; /* deltas of the last tick (for top) */
+};
+
+struct pw_agent_counters {
+	uint64_t ticks;
+	uint64_t reports[3]; /* by pw_report_verb (index 1 invalid, 2 good) */
+	uint64_t reports_rejected, reports_dropped;
+	uint64_t attention_events, attention_deferred;
+	uint64_t state_writes, state_failures;
+	uint64_t control_requests, control_refused;
+	uint64_t trusted_reported;
+	double tick_ms_last, tick_ms_max;
+};
+
+struct pw_agent {
+	char config_path[PW_PATH_MAX];
+	struct pw_config cfg;
+	char config_hash[17];
+	struct pw_iface ifaces[PW_MAX_INTERFACES];
+	size_t n_ifaces;
+	struct pw_engine *engine;
+	struct pw_bans *bans;
+	struct pw_keytab *snap;	   /* pw_srckey -> pw_snapshot */
+	struct pw_keytab *flagged; /* pw_srckey -> (flags) this tick */
+	size_t snap_cursor;
+	struct pw_cidr *allowed; /* runtime trusted additions */
+	size_t n_allowed;
+	struct pw_decision *decisions;
+	uint32_t reports_this_tick;
+	uint64_t start_ns;
+	bool running;
+	bool dirty;  /* state to save */
+	bool detach; /* detach on exit (operator asked) */
+	gid_t control_gid;
+	bool control_gid_set;
+	struct pw_agent_counters ctr;
+};
+
+/* Agent clock: CLOCK_MONOTONIC ns (the datapath's clock too). */
+uint64_t pw_agent_now_ns(void);
+int64_t pw_agent_unix_s(void);
+
+/* Key helpers. */
+struct pw_srckey pw_srckey_from_cidr(const struct pw_cidr *c);
+struct pw_cidr pw_srckey_to_cidr(const struct pw_srckey *k);
+/* A source address -> its key (masked to the source prefix). */
+struct pw_cidr pw_agent_source_of(const struct pw_agent *a, int family,
+				  const uint8_t *addr);
+bool pw_agent_is_trusted(const struct pw_agent *a, const struct pw_cidr *c);
+
+/* Apply one decision to every datapath, the registry and the log.
+ * origin/reason describe it for the registry (reason may be NULL). */
+int pw_agent_apply(struct pw_agent *a, const struct pw_decision *d,
+		   enum pw_ban_origin origin, const char *reason);
+
+/* One tick: drain attention, score, apply, expire, save if dirty. */
+void pw_agent_tick(struct pw_agent *a);
+
+/* Trusted set = config trusted + runtime allowed, pushed to the datapaths
+ * and the engine (which lifts overlapping bans). */
+int pw_agent_sync_trusted(struct pw_agent *a);
+
+/* Save bans, history, runtime allowlist, posture. */
+int pw_agent_save_state(struct pw_agent *a);
+
+/* A report from the node (socket or control). Returns 0, or -EPERM when
+ * the source is trusted (counted, not scored), -ENOBUFS over the per-tick
+ * cap. */
+int pw_agent_report(struct pw_agent *a, const struct pw_report *r);
+
+/* Re-read the config file and apply what can change live (limits, mode,
+ * ports, trusted, posture); interfaces and map sizes need a restart.
+ * Nothing is applied unless the whole file is valid. */
+int pw_agent_reload(struct pw_agent *a);
+
+/* Sum of a source's datapath counters over the interfaces. */
+int pw_agent_src_counters(const struct pw_agent *a, const struct pw_srckey *k,
+			  struct pw_src_state *out);
+
+#endif /* PW_AGENT_H */

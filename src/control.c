@@ -1,0 +1,843 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * control.c - the operator's socket: one JSON request per line in, one JSON
+ * response per line out, over a unix stream socket (0660).
+ *
+ * Commands are a table (name, mutating?, handler), not a chain of strcmps.
+ * The peer's credentials (SO_PEERCRED) are checked per request: reads are
+ * open to whoever can connect, mutating commands need uid 0 or membership
+ * in control_group. Everything in a request is validated here, at the
+ * edge, before it reaches the engine or the maps; a bad request gets
+ * {"ok": false, "error": "..."} and never disturbs the agent.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "agent.h"
+#include "bans.h"
+#include "control.h"
+#include "dp_config.h"
+#include "duration.h"
+#include "log.h"
+#include "report.h"
+
+#define CTL_TOP_MAX	1000
+#define CTL_TOP_DEFAULT 20
+
+struct ctl_req {
+	struct pw_agent *a;
+	json_object *req;
+	json_object *resp;
+	struct ucred cred;
+};
+
+static int fail(struct ctl_req *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct ctl_req *r, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(r->resp, "error", json_object_new_string(msg));
+	return err;
+}
+
+static const char *arg_str(struct ctl_req *r, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(r->req, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Non-negative integer argument; def when absent; -EINVAL when wrong. */
+static int arg_uint(struct ctl_req *r, const char *key, uint64_t def,
+		    uint64_t max, uint64_t *out)
+{
+	json_object *v;
+	int64_t x;
+
+	if (!json_object_object_get_ex(r->req, key, &v)) {
+		*out = def;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_int))
+		return fail(r, -EINVAL, "'%s' must be an integer", key);
+	x = json_object_get_int64(v);
+	if (x < 0 || (uint64_t)x > max)
+		return fail(r, -EINVAL, "'%s' must be between 0 and %llu", key,
+			    (unsigned long long)max);
+	*out = (uint64_t)x;
+	return 0;
+}
+
+/* "ttl": seconds as an integer or a duration string ("15m"). */
+static int arg_ttl(struct ctl_req *r, uint64_t def, uint64_t *out)
+{
+	const char *s = arg_str(r, "ttl");
+	char err[128];
+
+	if (!s)
+		return arg_uint(r, "ttl", def, PW_DURATION_MAX_S, out);
+	if (pw_duration_parse(s, out, err, sizeof(err)))
+		return fail(r, -EINVAL, "ttl: %s", err);
+	return 0;
+}
+
+/* "addr": an address or CIDR. Single addresses become their source key
+ * (what the datapath limits) unless the CIDR was given explicitly. */
+static int arg_cidr(struct ctl_req *r, struct pw_cidr *out)
+{
+	const char *s = arg_str(r, "addr");
+	char err[160];
+
+	if (!s)
+		return fail(r, -EINVAL, "missing 'addr'");
+	if (pw_cidr_parse(s, out, err, sizeof(err)))
+		return fail(r, -EINVAL, "addr: %s", err);
+	if (!strchr(s, '/'))
+		*out = pw_agent_source_of(r->a, out->family, out->addr);
+	return 0;
+}
+
+static json_object *json_cidr(const struct pw_cidr *c)
+{
+	char buf[PW_CIDR_STRLEN];
+
+	pw_cidr_format(c, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+static json_object *json_ban(const struct pw_ban_record *b)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "addr", json_cidr(&b->cidr));
+	json_object_object_add(
+		o, "origin",
+		json_object_new_string(pw_ban_origin_name(b->origin)));
+	json_object_object_add(o, "reason", json_object_new_string(b->reason));
+	json_object_object_add(o, "created",
+			       json_object_new_int64(b->created_unix_s));
+	json_object_object_add(
+		o, "expires",
+		b->expires_unix_s ? json_object_new_int64(b->expires_unix_s)
+				  : NULL);
+	json_object_object_add(o, "strikes", json_object_new_int(b->strikes));
+	return o;
+}
+
+static json_object *json_peer(const struct pw_agent *a,
+			      const struct pw_peer_info *p)
+{
+	static const char *const sig_names[PW_SIG_NR] = {"syn", "drop", "pkt",
+							 "invalid", "log"};
+	struct pw_srckey k = pw_srckey_from_cidr(&p->key);
+	const struct pw_snapshot *snap = pw_keytab_get(a->snap, &k);
+	json_object *o = json_object_new_object();
+	json_object *ctr = json_object_new_object();
+
+	json_object_object_add(o, "addr", json_cidr(&p->key));
+	json_object_object_add(
+		o, "state",
+		json_object_new_string(pw_peer_state_name(p->state)));
+	json_object_object_add(o, "score", json_object_new_double(p->score));
+	json_object_object_add(o, "credit", json_object_new_double(p->credit));
+	json_object_object_add(o, "strikes", json_object_new_int(p->strikes));
+	json_object_object_add(o, "trusted",
+			       json_object_new_boolean(p->trusted));
+	for (int i = 0; i < PW_SIG_NR; i++)
+		json_object_object_add(ctr, sig_names[i],
+				       json_object_new_double(p->counter[i]));
+	json_object_object_add(o, "counters", ctr);
+	json_object_object_add(
+		o, "pps",
+		json_object_new_int64(snap ? (int64_t)snap->d_packets : 0));
+	json_object_object_add(
+		o, "drops_per_tick",
+		json_object_new_int64(snap ? (int64_t)snap->d_drops : 0));
+	if (p->ban_until_ns)
+		json_object_object_add(
+			o, "ban_remaining_s",
+			json_object_new_int64(
+				p->ban_until_ns > pw_agent_now_ns()
+					? (int64_t)((p->ban_until_ns -
+						     pw_agent_now_ns()) /
+						    1000000000ull)
+					: 0));
+	return o;
+}
+
+static int cmd_status(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	struct pw_stat st[PW_STAT_NR], sum[PW_STAT_NR];
+	struct pw_engine_stats es;
+	json_object *ifs = json_object_new_array();
+	json_object *by = json_object_new_object();
+	json_object *o = r->resp;
+
+	memset(sum, 0, sizeof(sum));
+	for (size_t i = 0; i < a->n_ifaces; i++) {
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(
+			f, "name", json_object_new_string(a->ifaces[i].name));
+		json_object_object_add(
+			f, "xdp_mode",
+			json_object_new_string(a->ifaces[i].xdp_mode));
+		json_object_array_add(ifs, f);
+		if (pw_datapath_stats(a->ifaces[i].dp, st))
+			continue;
+		for (int s = 0; s < PW_STAT_NR; s++) {
+			sum[s].packets += st[s].packets;
+			sum[s].bytes += st[s].bytes;
+		}
+	}
+	for (int s = 0; s < PW_STAT_NR; s++)
+		json_object_object_add(
+			by, pw_stat_name(s),
+			json_object_new_int64((int64_t)sum[s].packets));
+	pw_engine_get_stats(a->engine, &es);
+	json_object_object_add(o, "interfaces", ifs);
+	json_object_object_add(
+		o, "mode",
+		json_object_new_string(a->cfg.mode == PW_MODE_MONITOR
+					       ? "monitor"
+					       : "enforce"));
+	json_object_object_add(o, "posture",
+			       json_object_new_string(pw_posture_name(
+				       pw_engine_posture(a->engine))));
+	json_object_object_add(
+		o, "emergency",
+		json_object_new_boolean(
+			a->n_ifaces &&
+			pw_datapath_dp_config(a->ifaces[0].dp)->emergency));
+	json_object_object_add(o, "sources_tracked",
+			       json_object_new_int64((int64_t)es.peers));
+	json_object_object_add(
+		o, "bans",
+		json_object_new_int64((int64_t)pw_bans_count(a->bans)));
+	json_object_object_add(o, "counters", by);
+	json_object_object_add(o, "config_hash",
+			       json_object_new_string(a->config_hash));
+	json_object_object_add(
+		o, "uptime_s",
+		json_object_new_int64(
+			(int64_t)((pw_agent_now_ns() - a->start_ns) /
+				  1000000000ull)));
+	json_object_object_add(o, "ticks",
+			       json_object_new_int64((int64_t)a->ctr.ticks));
+	json_object_object_add(o, "tick_ms_last",
+			       json_object_new_double(a->ctr.tick_ms_last));
+	json_object_object_add(o, "tick_ms_max",
+			       json_object_new_double(a->ctr.tick_ms_max));
+	json_object_object_add(
+		o, "attention_deferred",
+		json_object_new_int64((int64_t)a->ctr.attention_deferred));
+	json_object_object_add(
+		o, "guard_limited",
+		json_object_new_int64((int64_t)es.guard_limited));
+	return 0;
+}
+
+enum top_by { TOP_SCORE, TOP_PPS, TOP_DROPS };
+
+struct top_ctx {
+	const struct pw_agent *a;
+	enum top_by by;
+	struct pw_srckey *keys;
+	uint64_t *vals;
+	size_t n, max;
+};
+
+/* Keep the max highest values seen (insertion into a small sorted array:
+ * operators ask for tens, not thousands). */
+static bool top_visit(const void *key, void *val, void *arg)
+{
+	struct top_ctx *t = arg;
+	const struct pw_snapshot *s = val;
+	uint64_t v = t->by == TOP_PPS ? s->d_packets : s->d_drops;
+	size_t i;
+
+	if (!v || (t->n == t->max && v <= t->vals[t->n - 1]))
+		return false;
+	if (t->n < t->max)
+		t->n++;
+	for (i = t->n - 1; i > 0 && t->vals[i - 1] < v; i--) {
+		t->vals[i] = t->vals[i - 1];
+		t->keys[i] = t->keys[i - 1];
+	}
+	t->vals[i] = v;
+	memcpy(&t->keys[i], key, sizeof(t->keys[i]));
+	return false;
+}
+
+static int cmd_top(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	const char *by = arg_str(r, "by");
+	json_object *arr = json_object_new_array();
+	struct pw_peer_info *info;
+	uint64_t n;
+	size_t cnt = 0;
+
+	json_object_object_add(r->resp, "peers", arr);
+	if (arg_uint(r, "n", CTL_TOP_DEFAULT, CTL_TOP_MAX, &n))
+		return -EINVAL;
+	info = calloc(n ? n : 1, sizeof(*info));
+	if (!info)
+		return fail(r, -ENOMEM, "out of memory");
+	if (!by || !strcmp(by, "score")) {
+		cnt = pw_engine_top(a->engine, pw_agent_now_ns(), info, n);
+	} else if (!strcmp(by, "pps") || !strcmp(by, "drops")) {
+		struct top_ctx t = {.a = a,
+				    .by = by[0] == 'p' ? TOP_PPS : TOP_DROPS,
+				    .max = n};
+		size_t cursor = 0;
+
+		t.keys = calloc(n ? n : 1, sizeof(*t.keys));
+		t.vals = calloc(n ? n : 1, sizeof(*t.vals));
+		if (t.keys && t.vals && n) {
+			while (pw_keytab_sweep(a->snap, &cursor, 1 << 16,
+					       top_visit, &t))
+				;
+			for (size_t i = 0; i < t.n; i++) {
+				struct pw_cidr c =
+					pw_srckey_to_cidr(&t.keys[i]);
+
+				if (pw_engine_peer(a->engine, &c,
+						   pw_agent_now_ns(),
+						   &info[cnt])) {
+					memset(&info[cnt], 0,
+					       sizeof(info[cnt]));
+					info[cnt].key = c;
+				}
+				cnt++;
+			}
+		}
+		free(t.keys);
+		free(t.vals);
+	} else {
+		free(info);
+		return fail(r, -EINVAL, "'by' must be score, pps or drops");
+	}
+	for (size_t i = 0; i < cnt; i++)
+		json_object_array_add(arr, json_peer(a, &info[i]));
+	free(info);
+	return 0;
+}
+
+static int cmd_peer(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	const struct pw_ban_record *ban;
+	struct pw_peer_info info;
+	struct pw_src_state dp;
+	struct pw_srckey k;
+	struct pw_cidr c;
+
+	if (arg_cidr(r, &c))
+		return -EINVAL;
+	if (pw_engine_peer(a->engine, &c, pw_agent_now_ns(), &info)) {
+		memset(&info, 0, sizeof(info));
+		info.key = c;
+		info.trusted = pw_agent_is_trusted(a, &c);
+	}
+	json_object_object_add(r->resp, "peer", json_peer(a, &info));
+	ban = pw_bans_get(a->bans, &c);
+	json_object_object_add(r->resp, "ban", ban ? json_ban(ban) : NULL);
+	k = pw_srckey_from_cidr(&c);
+	if (!pw_agent_src_counters(a, &k, &dp)) {
+		json_object *d = json_object_new_object();
+		uint64_t drops = 0;
+
+		for (int i = 0; i < PW_SD_NR; i++)
+			drops += dp.drops[i];
+		json_object_object_add(
+			d, "packets",
+			json_object_new_int64((int64_t)dp.packets));
+		json_object_object_add(
+			d, "bytes", json_object_new_int64((int64_t)dp.bytes));
+		json_object_object_add(d, "syns",
+				       json_object_new_int64(dp.syns));
+		json_object_object_add(d, "drops",
+				       json_object_new_int64((int64_t)drops));
+		json_object_object_add(r->resp, "datapath", d);
+	}
+	return 0;
+}
+
+static int manual(struct ctl_req *r, bool ban)
+{
+	struct pw_agent *a = r->a;
+	const char *reason = arg_str(r, "reason");
+	struct pw_decision d;
+	uint64_t ttl;
+	int err;
+
+	memset(&d, 0, sizeof(d));
+	if (arg_cidr(r, &d.cidr) || arg_ttl(r, 0, &ttl))
+		return -EINVAL;
+	if (reason && strlen(reason) > PW_BAN_REASON_MAX)
+		return fail(r, -EINVAL, "reason longer than %d bytes",
+			    PW_BAN_REASON_MAX);
+	if (pw_agent_is_trusted(a, &d.cidr))
+		return fail(r, -EPERM,
+			    "refused: %s is covered by a trusted CIDR "
+			    "(allow del it first)",
+			    arg_str(r, "addr"));
+	err = ban ? pw_engine_manual_ban(a->engine, &d.cidr, (double)ttl,
+					 pw_agent_now_ns())
+		  : pw_engine_manual_quarantine(a->engine, &d.cidr, (double)ttl,
+						pw_agent_now_ns());
+	if (err)
+		return fail(r, err, "engine refused: %s", strerror(-err));
+	d.action = ban ? PW_ACT_BAN : PW_ACT_LEVEL;
+	d.state = PW_ST_QUARANTINE;
+	d.cause = PW_CAUSE_MANUAL;
+	d.ttl_s = (double)ttl;
+	err = pw_agent_apply(a, &d, PW_ORIGIN_MANUAL,
+			     reason ? reason : "operator");
+	if (err)
+		return fail(r, err, "datapath refused: %s", strerror(-err));
+	log_info("control: uid %u %s %s ttl %llus", r->cred.uid,
+		 ban ? "banned" : "quarantined", arg_str(r, "addr"),
+		 (unsigned long long)ttl);
+	return 0;
+}
+
+static int cmd_ban(struct ctl_req *r)
+{
+	return manual(r, true);
+}
+
+static int cmd_quarantine(struct ctl_req *r)
+{
+	return manual(r, false);
+}
+
+static int lift(struct ctl_req *r, bool ban)
+{
+	struct pw_agent *a = r->a;
+	struct pw_decision d;
+	bool known;
+
+	memset(&d, 0, sizeof(d));
+	if (arg_cidr(r, &d.cidr))
+		return -EINVAL;
+	known = ban ? pw_bans_get(a->bans, &d.cidr) != NULL : true;
+	if (ban)
+		pw_engine_manual_unban(a->engine, &d.cidr, pw_agent_now_ns());
+	else if (pw_engine_manual_release(a->engine, &d.cidr,
+					  pw_agent_now_ns()))
+		known = false;
+	d.action = ban ? PW_ACT_UNBAN : PW_ACT_LEVEL;
+	d.state = PW_ST_NORMAL;
+	d.cause = PW_CAUSE_MANUAL;
+	pw_agent_apply(a, &d, PW_ORIGIN_MANUAL, "operator");
+	if (!known)
+		return fail(r, -ENOENT, "%s was not %s", arg_str(r, "addr"),
+			    ban ? "banned" : "quarantined");
+	log_info("control: uid %u %s %s", r->cred.uid,
+		 ban ? "unbanned" : "released", arg_str(r, "addr"));
+	return 0;
+}
+
+static int cmd_unban(struct ctl_req *r)
+{
+	return lift(r, true);
+}
+
+static int cmd_release(struct ctl_req *r)
+{
+	return lift(r, false);
+}
+
+static int cmd_allow(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	const char *op = arg_str(r, "op");
+	json_object *arr;
+	struct pw_cidr c, *grown;
+	size_t i;
+
+	if (op && !strcmp(op, "list")) {
+		arr = json_object_new_array();
+		for (i = 0; i < a->cfg.n_trusted; i++) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "addr",
+					       json_cidr(&a->cfg.trusted[i]));
+			json_object_object_add(
+				o, "origin", json_object_new_string("config"));
+			json_object_array_add(arr, o);
+		}
+		for (i = 0; i < a->n_allowed; i++) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "addr",
+					       json_cidr(&a->allowed[i]));
+			json_object_object_add(
+				o, "origin", json_object_new_string("runtime"));
+			json_object_array_add(arr, o);
+		}
+		json_object_object_add(r->resp, "trusted", arr);
+		return 0;
+	}
+	if (!op || (strcmp(op, "add") && strcmp(op, "del")))
+		return fail(r, -EINVAL, "'op' must be add, del or list");
+	if (!arg_str(r, "addr"))
+		return fail(r, -EINVAL, "missing 'addr'");
+	{
+		char err[160];
+
+		if (pw_cidr_parse(arg_str(r, "addr"), &c, err, sizeof(err)))
+			return fail(r, -EINVAL, "addr: %s", err);
+	}
+	for (i = 0; i < a->n_allowed; i++)
+		if (a->allowed[i].family == c.family &&
+		    a->allowed[i].prefixlen == c.prefixlen &&
+		    !memcmp(a->allowed[i].addr, c.addr, 16))
+			break;
+	if (op[0] == 'a') {
+		if (i < a->n_allowed)
+			return 0;
+		grown = realloc(a->allowed, (a->n_allowed + 1) * sizeof(c));
+		if (!grown)
+			return fail(r, -ENOMEM, "out of memory");
+		a->allowed = grown;
+		a->allowed[a->n_allowed++] = c;
+	} else {
+		if (i == a->n_allowed)
+			return fail(r, -ENOENT,
+				    "%s is not a runtime trusted CIDR "
+				    "(config entries change with reload)",
+				    arg_str(r, "addr"));
+		a->allowed[i] = a->allowed[--a->n_allowed];
+	}
+	a->dirty = true;
+	log_info("control: uid %u trusted %s %s", r->cred.uid,
+		 op[0] == 'a' ? "add" : "del", arg_str(r, "addr"));
+	if (pw_agent_sync_trusted(a))
+		return fail(r, -EIO, "trusted set not fully applied; see log");
+	return 0;
+}
+
+static int cmd_export(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	const char *f = arg_str(r, "format");
+	enum pw_banlist_format fmt = PW_BANLIST_JSON;
+	struct pw_ban_record *recs = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+	long n;
+	int err;
+
+	if (f && pw_banlist_format_parse(f, &fmt))
+		return fail(r, -EINVAL,
+			    "format must be json, csv, txt, nft or bitcoin");
+	n = pw_bans_list(a->bans, &recs);
+	if (n < 0)
+		return fail(r, (int)n, "out of memory");
+	mem = open_memstream(&buf, &len);
+	if (!mem) {
+		free(recs);
+		return fail(r, -ENOMEM, "out of memory");
+	}
+	err = pw_banlist_write(mem, fmt, recs, (size_t)n, pw_agent_unix_s());
+	fclose(mem);
+	free(recs);
+	if (err) {
+		free(buf);
+		return fail(r, err, "export failed: %s", strerror(-err));
+	}
+	json_object_object_add(r->resp, "content",
+			       json_object_new_string_len(buf, (int)len));
+	json_object_object_add(r->resp, "count", json_object_new_int64(n));
+	free(buf);
+	return 0;
+}
+
+static int cmd_import(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	const char *content = arg_str(r, "content");
+	struct pw_banlist_import imp;
+	json_object *errs = json_object_new_array();
+	uint64_t ttl;
+	size_t applied = 0, refused = 0;
+	int64_t now = pw_agent_unix_s();
+	int err;
+
+	json_object_object_add(r->resp, "errors", errs);
+	if (!content)
+		return fail(r, -EINVAL, "missing 'content'");
+	if (arg_ttl(r, 0, &ttl))
+		return -EINVAL;
+	err = pw_banlist_import(content, strlen(content), now, ttl, &imp);
+	if (err)
+		return fail(r, err, "not a ban list (txt or json): %s",
+			    strerror(-err));
+	for (size_t i = 0; i < imp.n_errs; i++) {
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "line",
+				       json_object_new_int(imp.errs[i].line));
+		json_object_object_add(e, "error",
+				       json_object_new_string(imp.errs[i].msg));
+		json_object_array_add(errs, e);
+	}
+	for (size_t i = 0; i < imp.n; i++) {
+		struct pw_ban_record *b = &imp.recs[i];
+		struct pw_decision d = {.cidr = b->cidr,
+					.action = PW_ACT_BAN,
+					.cause = PW_CAUSE_MANUAL};
+
+		if (pw_agent_is_trusted(a, &b->cidr)) {
+			refused++;
+			continue;
+		}
+		d.ttl_s = b->expires_unix_s ? (double)(b->expires_unix_s - now)
+					    : 0;
+		if (pw_engine_manual_ban(a->engine, &d.cidr, d.ttl_s,
+					 pw_agent_now_ns()) ||
+		    pw_agent_apply(a, &d, PW_ORIGIN_IMPORT, b->reason)) {
+			refused++;
+			continue;
+		}
+		applied++;
+	}
+	pw_banlist_import_free(&imp);
+	json_object_object_add(r->resp, "applied",
+			       json_object_new_int64((int64_t)applied));
+	json_object_object_add(r->resp, "refused_trusted_or_failed",
+			       json_object_new_int64((int64_t)refused));
+	log_info("control: uid %u imported %zu bans (%zu refused, %zu bad "
+		 "lines)",
+		 r->cred.uid, applied, refused, imp.n_errs);
+	return 0;
+}
+
+static int cmd_posture(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	const char *level = arg_str(r, "level");
+	enum pw_posture p;
+
+	if (!level || pw_posture_parse(level, &p))
+		return fail(r, -EINVAL,
+			    "'level' must be normal, elevated or severe");
+	pw_engine_set_posture(a->engine, p);
+	a->cfg.agent.posture = p;
+	for (size_t i = 0; i < a->n_ifaces; i++)
+		pw_datapath_reconfigure(a->ifaces[i].dp, &a->cfg);
+	a->dirty = true;
+	log_info("control: uid %u set posture %s", r->cred.uid, level);
+	return 0;
+}
+
+static int cmd_reload(struct ctl_req *r)
+{
+	int err = pw_agent_reload(r->a);
+
+	return err ? fail(r, err, "reload refused; see the agent log") : 0;
+}
+
+static int cmd_detach(struct ctl_req *r)
+{
+	r->a->detach = true;
+	r->a->running = false;
+	log_info("control: uid %u asked to detach", r->cred.uid);
+	return 0;
+}
+
+static int cmd_report(struct ctl_req *r)
+{
+	const char *line = arg_str(r, "line");
+	struct pw_report rep;
+	char err[160];
+	int rc;
+
+	if (!line)
+		return fail(r, -EINVAL, "missing 'line'");
+	if (pw_report_parse(line, strlen(line), &rep, err, sizeof(err))) {
+		r->a->ctr.reports_rejected++;
+		return fail(r, -EINVAL, "report: %s", err);
+	}
+	rc = pw_agent_report(r->a, &rep);
+	if (rc == -ENOBUFS)
+		return fail(r, rc, "report cap for this tick reached");
+	return 0;
+}
+
+struct ctl_cmd {
+	const char *name;
+	bool mutating;
+	int (*fn)(struct ctl_req *r);
+};
+
+static const struct ctl_cmd commands[] = {
+	{"status", false, cmd_status},	{"top", false, cmd_top},
+	{"peers", false, cmd_top},	{"peer", false, cmd_peer},
+	{"export", false, cmd_export},	{"ban", true, cmd_ban},
+	{"unban", true, cmd_unban},	{"quarantine", true, cmd_quarantine},
+	{"release", true, cmd_release}, {"allow", true, cmd_allow},
+	{"import", true, cmd_import},	{"posture", true, cmd_posture},
+	{"reload", true, cmd_reload},	{"detach", true, cmd_detach},
+	{"report", true, cmd_report},
+};
+
+static bool may_mutate(const struct pw_agent *a, const struct ucred *c)
+{
+	struct passwd *pw;
+	gid_t groups[256];
+	int n = 256;
+
+	if (c->uid == 0)
+		return true;
+	if (!a->control_gid_set)
+		return false;
+	if (c->gid == a->control_gid)
+		return true;
+	pw = getpwuid(c->uid);
+	if (!pw || getgrouplist(pw->pw_name, c->gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == a->control_gid)
+			return true;
+	return false;
+}
+
+/* "allow list" reads; "allow add/del" writes. */
+static bool is_mutating(const struct ctl_cmd *cmd, json_object *req)
+{
+	json_object *op;
+
+	if (cmd->fn == cmd_allow && json_object_object_get_ex(req, "op", &op) &&
+	    json_object_is_type(op, json_type_string) &&
+	    !strcmp(json_object_get_string(op), "list"))
+		return false;
+	return cmd->mutating;
+}
+
+char *pw_control_handle(struct pw_agent *a, const char *line, size_t len,
+			const struct ucred *cred)
+{
+	struct ctl_req r = {.a = a, .cred = *cred};
+	json_tokener *tok = json_tokener_new();
+	const struct ctl_cmd *cmd = NULL;
+	const char *name = NULL;
+	json_object *v;
+	char *out;
+	int err = 0;
+
+	a->ctr.control_requests++;
+	r.resp = json_object_new_object();
+	r.req = tok ? json_tokener_parse_ex(tok, line, (int)len) : NULL;
+	if (!r.req || !json_object_is_type(r.req, json_type_object)) {
+		err = fail(&r, -EINVAL, "request is not a JSON object");
+		goto out;
+	}
+	if (json_object_object_get_ex(r.req, "cmd", &v) &&
+	    json_object_is_type(v, json_type_string))
+		name = json_object_get_string(v);
+	for (size_t i = 0; name && i < sizeof(commands) / sizeof(commands[0]);
+	     i++)
+		if (!strcmp(commands[i].name, name))
+			cmd = &commands[i];
+	if (!cmd) {
+		err = fail(&r, -EINVAL, "unknown command '%.40s'",
+			   name ? name : "");
+		goto out;
+	}
+	if (is_mutating(cmd, r.req) && !may_mutate(a, cred)) {
+		a->ctr.control_refused++;
+		log_warn("control: refused %s from uid %u (needs root or group "
+			 "'%s')",
+			 cmd->name, cred->uid, a->cfg.agent.control_group);
+		err = fail(&r, -EPERM,
+			   "permission denied: %s needs root or group '%s'",
+			   cmd->name, a->cfg.agent.control_group);
+		goto out;
+	}
+	err = cmd->fn(&r);
+	/* An operator's change is durable before the reply says ok; the
+	 * engine's own decisions are saved once per tick. */
+	if (!err && a->dirty && is_mutating(cmd, r.req))
+		pw_agent_save_state(a);
+out:
+	json_object_object_add(r.resp, "ok", json_object_new_boolean(err == 0));
+	out = strdup(json_object_to_json_string_ext(
+		r.resp,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(r.resp);
+	json_object_put(r.req);
+	if (tok)
+		json_tokener_free(tok);
+	return out;
+}
+
+int pw_control_listen(struct pw_agent *a)
+{
+	const char *path = a->cfg.agent.control_socket;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct group *gr;
+	char dir[PW_PATH_MAX], *slash;
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0755);
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 16)) {
+		err = -errno;
+		log_err("control socket %s: %s", path, strerror(-err));
+		close(fd);
+		return err;
+	}
+	gr = a->cfg.agent.control_group[0]
+		     ? getgrnam(a->cfg.agent.control_group)
+		     : NULL;
+	if (gr) {
+		a->control_gid = gr->gr_gid;
+		a->control_gid_set = true;
+		if (chown(path, 0, gr->gr_gid))
+			log_warn("control socket: chown to group %s: %s",
+				 gr->gr_name, strerror(errno));
+	} else if (a->cfg.agent.control_group[0]) {
+		log_warn("control group '%s' does not exist: only root may "
+			 "change anything",
+			 a->cfg.agent.control_group);
+	}
+	chmod(path, 0660);
+	return fd;
+}

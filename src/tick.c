@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tick.c - once per interval: learn which sources need attention, turn
+ * their datapath totals into deltas, score them, apply the decisions.
+ *
+ * The agent never scans the source tables (a 1M-entry batch read costs
+ * 0.4 s here). The datapath emits at most one ring-buffer event per source
+ * per interval when a source was dropped, opened a connection or crossed
+ * attn_pkts; the tick drains the rings into a set, then reads only those
+ * sources' counters, at most PW_AGENT_SOURCES_PER_TICK of them (the rest
+ * wait a tick: under a spoofed flood the global and prefix buckets carry
+ * the defense and the agent says so in attention_deferred). Idle snapshot
+ * entries are expired a slice at a time.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "log.h"
+
+static bool score_one(const void *key, void *val, void *arg)
+{
+	struct pw_agent *a = arg;
+	const struct pw_srckey *k = key;
+	struct pw_snapshot *snap;
+	struct pw_src_state cur;
+	struct pw_signals sig;
+	struct pw_cidr c;
+	uint64_t drops = 0;
+	bool created;
+
+	(void)val;
+	if (pw_agent_src_counters(a, k, &cur))
+		return true; /* evicted from the LRU since it was flagged */
+	for (int d = 0; d < PW_SD_NR; d++)
+		drops += cur.drops[d];
+	snap = pw_keytab_upsert(a->snap, k, &created);
+	if (!snap)
+		return true;
+	memset(&sig, 0, sizeof(sig));
+	/* A counter below the snapshot means the LRU recycled the entry:
+	 * the current total is the delta. */
+	sig.v[PW_SIG_SYN] =
+		cur.syns >= snap->syns ? cur.syns - snap->syns : cur.syns;
+	sig.v[PW_SIG_DROP] = drops >= snap->drops ? drops - snap->drops : drops;
+	sig.v[PW_SIG_PKT] = cur.packets >= snap->packets
+				    ? cur.packets - snap->packets
+				    : cur.packets;
+	snap->d_packets = (uint64_t)sig.v[PW_SIG_PKT];
+	snap->d_drops = (uint64_t)sig.v[PW_SIG_DROP];
+	snap->packets = cur.packets;
+	snap->syns = cur.syns;
+	snap->drops = drops;
+	snap->last_ns = pw_agent_now_ns();
+	c = pw_srckey_to_cidr(k);
+	pw_engine_observe(a->engine, &c, &sig, snap->last_ns);
+	return true;
+}
+
+struct idle_ctx {
+	uint64_t now_ns;
+};
+
+static bool expire_idle(const void *key, void *val, void *arg)
+{
+	const struct pw_snapshot *s = val;
+	const struct idle_ctx *ctx = arg;
+
+	(void)key;
+	return ctx->now_ns - s->last_ns > PW_AGENT_IDLE_S * 1000000000ull;
+}
+
+void pw_agent_tick(struct pw_agent *a)
+{
+	uint64_t t0 = pw_agent_now_ns(), now;
+	struct idle_ctx idle;
+	size_t cursor = 0, n;
+
+	double ms;
+
+	a->ctr.ticks++;
+	a->reports_this_tick = 0;
+	for (size_t i = 0; i < a->n_ifaces; i++) {
+		int rc = ring_buffer__consume(a->ifaces[i].rb);
+
+		if (rc < 0)
+			log_warn("draining attention ring of %s: %s",
+				 a->ifaces[i].name, strerror(-rc));
+	}
+	pw_keytab_sweep(a->flagged, &cursor, PW_AGENT_SOURCES_PER_TICK * 2,
+			score_one, a);
+	if (pw_keytab_count(a->flagged)) {
+		a->ctr.attention_deferred += pw_keytab_count(a->flagged);
+		log_debug("tick: %zu flagged sources wait for the next tick",
+			  pw_keytab_count(a->flagged));
+	}
+
+	/* Decisions beyond PW_AGENT_MAX_DECISIONS come next tick. */
+	now = pw_agent_now_ns();
+	n = pw_engine_tick(a->engine, now, a->decisions,
+			   PW_AGENT_MAX_DECISIONS);
+	for (size_t i = 0; i < n; i++) {
+		const struct pw_decision *d = &a->decisions[i];
+
+		pw_agent_apply(a, d,
+			       d->cause == PW_CAUSE_MANUAL ? PW_ORIGIN_MANUAL
+							   : PW_ORIGIN_AUTO,
+			       NULL);
+	}
+
+	idle.now_ns = now;
+	pw_keytab_sweep(a->snap, &a->snap_cursor, PW_AGENT_SWEEP_PER_TICK,
+			expire_idle, &idle);
+	if (a->dirty)
+		pw_agent_save_state(a);
+
+	ms = (double)(pw_agent_now_ns() - t0) / 1e6;
+	a->ctr.tick_ms_last = ms;
+	if (ms > a->ctr.tick_ms_max)
+		a->ctr.tick_ms_max = ms;
+}

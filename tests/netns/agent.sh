@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Agent integration test in network namespaces with a veth pair: the real
+# peerwalld (XDP native on veth), driven by peerwallctl and by node
+# reports; real TCP connections show what the datapath lets through.
+#
+#   pwt-host  pw0 198.18.0.1/24   peerwalld + a TCP service on 26656
+#   pwt-peer  pw1 198.18.0.2/24, 198.18.1.10 (trusted), 198.18.9.9-12
+#
+# Namespaces are entered with nsenter (not `ip netns exec`, which remounts
+# /sys and hides bpffs pins). Everything is removed on exit, pass or fail.
+set -uo pipefail
+# Never run nested (a quoting slip once made this script call itself).
+[ -n "${PWT_RUNNING:-}" ] && { echo "agent.sh: refusing to run nested" >&2; exit 99; }
+export PWT_RUNNING=1
+BUILD=${BUILD:-build}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+D=$root/$BUILD/bin/peerwalld
+C=$root/$BUILD/bin/peerwallctl
+H=pwt-host-$$
+P=pwt-peer-$$
+tmp=$(mktemp -d)
+pins=/sys/fs/bpf/peerwall-test-$$
+sock=$tmp/ctl.sock
+rsock=$tmp/report.sock
+pid=
+passed=0 failed=0
+
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	[ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
+	ip -n "$H" link set dev pw0 xdp off 2>/dev/null
+	ip netns del "$H" 2>/dev/null
+	ip netns del "$P" 2>/dev/null
+	[ -n "${PWT_KEEP_LOG:-}" ] && cp "$tmp/agent.log" "$PWT_KEEP_LOG"
+	rm -rf "$pins" "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+ok() { echo "  ok    $1"; passed=$((passed + 1)); }
+bad() { echo "  FAIL  $1"; failed=$((failed + 1)); [ -f "$tmp/agent.log" ] && tail -5 "$tmp/agent.log" | sed 's/^/        log: /'; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
+inh() { nsenter --net=/run/netns/"$H" "$@"; }
+inp() { nsenter --net=/run/netns/"$P" "$@"; }
+ctl() { inh "$C" -s "$sock" "$@"; }
+
+# connect SRC: exit 0 when a TCP exchange with the service completes
+connect() {
+	inp python3 - "$1" <<'PY' >/dev/null 2>&1
+import socket, sys
+s = socket.socket()
+s.settimeout(1.5)
+s.bind((sys.argv[1], 0))
+s.connect(("198.18.0.1", 26656))
+s.sendall(b"ping\n")
+assert s.recv(16)
+PY
+}
+blocked() { ! connect "$1"; }
+refused() { ! ctl "$@" >/dev/null 2>&1; }
+state_of() { ctl --json peer "$1" | jq -r .peer.state; }
+is_banned() { [ "$(state_of "$1")" = banned ]; }
+not_banned() { [ "$(state_of "$1")" != banned ]; }
+status_shows_native() { ctl status | grep -q 'pw0 (native)'; }
+in_pinned_sanctions() { bpftool map lookup pinned "$pins/pw0/sanction_v4" key $1 >/dev/null 2>&1; }
+ban_reason_is() { [ "$(ctl --json peer "$1" | jq -r .ban.reason)" = "$2" ]; }
+bad_addr_then_alive() { refused ban 300.1.1.1 && ctl status >/dev/null; }
+export_has() { ctl export --format txt | grep -q "$1"; }
+
+start_agent() {
+	# nsenter execs the agent, so $! is the agent itself (a backgrounded
+	# shell function would give a subshell's pid).
+	nsenter --net=/run/netns/"$H" "$D" -c "$tmp/pw.conf" -f >>"$tmp/agent.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do [ -S "$sock" ] && ctl status >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+
+prog_count() { inh ip -d link show dev pw0 | grep -c 'prog/xdp'; }
+
+echo "netns: setting up $H <-> $P"
+ip netns add "$H" && ip netns add "$P" || exit 1
+ip link add pw0 netns "$H" type veth peer name pw1 netns "$P" || exit 1
+inh ip addr add 198.18.0.1/24 dev pw0
+inh ip link set pw0 up
+inh ip link set lo up
+inp ip addr add 198.18.0.2/24 dev pw1
+for a in 198.18.1.10 198.18.9.9 198.18.9.10 198.18.9.11 198.18.9.12; do inp ip addr add $a/32 dev pw1; done
+inp ip link set pw1 up
+inp ip link set lo up
+inp ip route add 198.18.0.1/32 dev pw1 2>/dev/null
+inh ip route add 198.18.1.0/24 dev pw0
+inh ip route add 198.18.9.0/24 dev pw0
+
+# a tiny echo service on the protected port
+inh python3 -c '
+import socketserver
+class H(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.sendall(self.request.recv(64))
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer(("198.18.0.1", 26656), H).serve_forever()' &
+srv=$!
+
+cat >"$tmp/pw.conf" <<EOF
+interfaces = ["pw0"];
+protect = ( { proto = "tcp"; port = 26656; } );
+trusted = [ "198.18.1.0/24" ];
+maps = { sources = 65536; prefixes = 4096; sanctions = 4096; bancidrs = 1024; };
+state_dir = "$tmp/state";
+control_socket = "$sock";
+report_socket = "$rsock";
+pin_root = "$pins";
+metrics = { listen = ""; };
+EOF
+inh "$D" --check-config "$tmp/pw.conf" >/dev/null || { bad "config valid"; exit 1; }
+sleep 0.3
+
+echo "netns: agent start and operator commands"
+check "agent starts and answers status" start_agent
+check "XDP attached to pw0" test "$(prog_count)" -eq 1
+check "status names pw0 and its XDP mode" status_shows_native
+check "untrusted peer connects before any ban" connect 198.18.9.9
+check "ban 198.18.9.9 accepted" ctl ban 198.18.9.9 --ttl 10m --reason integration-test
+check "ban is in the pinned sanction map" in_pinned_sanctions "198 18 9 9"
+check "banned source cannot connect" blocked 198.18.9.9
+check "other sources still connect" connect 198.18.0.2
+check "trusted source connects" connect 198.18.1.10
+check "unban 198.18.9.9 accepted" ctl unban 198.18.9.9
+check "unbanned source connects again" connect 198.18.9.9
+check "banning a trusted address is refused (exit 1)" refused ban 198.18.1.10
+check "bad address refused, agent alive" bad_addr_then_alive
+ctl ban 198.18.9.9 --ttl 1h --reason before-kill >/dev/null
+
+echo "netns: fail-static across SIGKILL and restart"
+kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=
+agent_gone() { ! pgrep -f "$tmp/pw.conf" >/dev/null; }
+check "agent process is gone after SIGKILL" agent_gone
+check "agent dead, XDP still attached" test "$(prog_count)" -eq 1
+check "banned source still dropped with the agent down" blocked 198.18.9.9
+check "others still served with the agent down" connect 198.18.0.2
+check "agent restarts" start_agent
+check "still exactly one XDP program" test "$(prog_count)" -eq 1
+check "log says pinned maps were adopted" grep -q "adopted pinned maps" "$tmp/agent.log"
+check "ban survived the restart (registry)" ban_reason_is 198.18.9.9 before-kill
+check "banned source still dropped after restart" blocked 198.18.9.9
+
+echo "netns: node reports"
+for _ in 1 2 3; do inh python3 -c "
+import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b'invalid 198.18.9.10:40000 weight=100 reason=bad_block', '$rsock')"; done
+sleep 2.5
+check "reported source banned via the report socket" is_banned 198.18.9.10
+check "reported source cannot connect" blocked 198.18.9.10
+for _ in $(seq 100); do ctl report invalid 198.18.1.10 weight=100 reason=spam >/dev/null; done
+inh python3 -c "
+import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for i in range(900): s.sendto(b'invalid 198.18.1.10 weight=100', '$rsock')"
+sleep 2.5
+check "trusted peer reported 1000 times is not banned" not_banned 198.18.1.10
+check "trusted peer still connects" connect 198.18.1.10
+for junk in "" "invalid" "invalid 1.2.3.4 weight=0" "frobnicate 1.2.3.4" "invalid 999.1.1.1"; do
+	inh python3 -c "
+import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b'$junk', '$rsock')"
+done
+alive() { ctl status >/dev/null; }
+check "malformed reports leave the agent answering" alive
+
+echo "netns: SYN flood from one source"
+if command -v hping3 >/dev/null; then
+	inp timeout 3 hping3 -q -S --flood -a 198.18.9.11 -p 26656 198.18.0.1 >/dev/null 2>&1
+	sleep 1.5
+	check "SYN flooder banned" is_banned 198.18.9.11
+	check "flooder cannot connect" blocked 198.18.9.11
+	check "honest peer still served after the flood" connect 198.18.0.2
+else
+	echo "  skip  hping3 not installed"
+fi
+
+echo "netns: export, detach"
+check "export lists the bans" export_has 198.18.9.9/32
+check "detach accepted" ctl detach
+for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+pid=
+check "after detach no XDP program is attached" test "$(prog_count)" -eq 0
+check "after detach the pins are gone" test ! -e "$pins/pw0/config"
+
+echo "agent netns tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
