@@ -35,10 +35,11 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -Iinclude -I/usr/include/$(ARC
 # Library code shared by every program (one responsibility per file).
 LIB_SRCS := src/log.c src/cidr.c src/config.c src/dp_config.c src/datapath.c \
             src/pcap_in.c src/keytab.c src/score.c src/report.c src/duration.c \
-            src/banlist.c src/state.c
-# The agent's own modules (linked into peerwalld only).
-AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/peerwalld.c
+            src/banlist.c src/state.c src/logwatch.c
+# The agent's modules: peerwalld, and peerwall-replay's simulated agent.
+AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
+AGENT_LIB := $(BUILD)/lib/libpeerwall-agent.a
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 
@@ -100,7 +101,12 @@ $(BUILD)/lib/libpeerwall.a: $(LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/bin/peerwalld: $(AGENT_OBJS) $(BUILD)/lib/libpeerwall.a
+$(AGENT_LIB): $(AGENT_OBJS)
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/bin/peerwalld: $(BUILD)/src/peerwalld.o $(AGENT_LIB) $(BUILD)/lib/libpeerwall.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -110,7 +116,7 @@ $(BUILD)/bin/peerwallctl: $(BUILD)/tools/peerwallctl.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -ljson-c
 
-$(BUILD)/bin/peerwall-replay: $(BUILD)/tools/peerwall-replay.o $(BUILD)/tools/replay_report.o $(BUILD)/lib/libpeerwall.a
+$(BUILD)/bin/peerwall-replay: $(BUILD)/tools/peerwall-replay.o $(BUILD)/tools/replay_report.o $(AGENT_LIB) $(BUILD)/lib/libpeerwall.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

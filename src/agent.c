@@ -12,22 +12,28 @@
 #include <time.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "agent.h"
 #include "bans.h"
 #include "log.h"
 #include "state.h"
 
-uint64_t pw_agent_now_ns(void)
+uint64_t pw_agent_now_ns(const struct pw_agent *a)
 {
 	struct timespec ts;
 
+	if (a && a->simulated)
+		return a->sim_now_ns;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int64_t pw_agent_unix_s(void)
+int64_t pw_agent_unix_s(const struct pw_agent *a)
 {
+	if (a && a->simulated)
+		return (int64_t)(a->sim_now_ns / 1000000000ull) +
+		       a->sim_unix_offset_s;
 	return (int64_t)time(NULL);
 }
 
@@ -101,10 +107,10 @@ static unsigned src_width(const struct pw_agent *a, int family)
 	return family == AF_INET ? a->cfg.src_prefix_v4 : a->cfg.src_prefix_v6;
 }
 
-/* Datapath expiry for a TTL: CLOCK_MONOTONIC, 0 = never. */
-static uint64_t expiry_ns(double ttl_s)
+/* Datapath expiry for a TTL: the datapath's clock, 0 = never. */
+static uint64_t expiry_ns(const struct pw_agent *a, double ttl_s)
 {
-	return ttl_s > 0 ? pw_agent_now_ns() + (uint64_t)(ttl_s * 1e9) : 0;
+	return ttl_s > 0 ? pw_agent_now_ns(a) + (uint64_t)(ttl_s * 1e9) : 0;
 }
 
 static int apply_level(struct pw_agent *a, const struct pw_decision *d)
@@ -125,7 +131,7 @@ static int apply_level(struct pw_agent *a, const struct pw_decision *d)
 		else
 			rc = pw_datapath_sanction(a->ifaces[i].dp, &d->cidr,
 						  PW_SANCTION_LEVEL, lvl,
-						  expiry_ns(d->ttl_s));
+						  expiry_ns(a, d->ttl_s));
 		if (rc && rc != -ENOENT)
 			err = rc;
 	}
@@ -136,13 +142,13 @@ static int apply_ban(struct pw_agent *a, const struct pw_decision *d,
 		     enum pw_ban_origin origin, const char *reason)
 {
 	struct pw_ban_record rec;
-	int64_t now = pw_agent_unix_s();
+	int64_t now = pw_agent_unix_s(a);
 	int err = 0;
 
 	for (size_t i = 0; i < a->n_ifaces; i++) {
 		int rc = pw_datapath_sanction(a->ifaces[i].dp, &d->cidr,
 					      PW_SANCTION_BAN, PW_LVL_NORMAL,
-					      expiry_ns(d->ttl_s));
+					      expiry_ns(a, d->ttl_s));
 
 		if (rc)
 			err = rc;
@@ -209,6 +215,8 @@ int pw_agent_apply(struct pw_agent *a, const struct pw_decision *d,
 	}
 	if (err)
 		log_err("applying decision on %s: %s", addr, strerror(-err));
+	if (a->on_decision)
+		a->on_decision(a, d, origin);
 	return err;
 }
 
@@ -226,8 +234,8 @@ int pw_agent_sync_trusted(struct pw_agent *a)
 	memcpy(all + a->cfg.n_trusted, a->allowed, a->n_allowed * sizeof(*all));
 	for (size_t i = 0; i < a->n_ifaces && !err; i++)
 		err = pw_datapath_set_trusted(a->ifaces[i].dp, all, n);
-	nl = pw_engine_set_trusted(a->engine, all, n, pw_agent_now_ns(), lifted,
-				   sizeof(lifted) / sizeof(lifted[0]));
+	nl = pw_engine_set_trusted(a->engine, all, n, pw_agent_now_ns(a),
+				   lifted, sizeof(lifted) / sizeof(lifted[0]));
 	for (int i = 0; i < nl; i++)
 		pw_agent_apply(a, &lifted[i], PW_ORIGIN_AUTO,
 			       "now covered by a trusted CIDR");
@@ -256,6 +264,10 @@ int pw_agent_save_state(struct pw_agent *a)
 	long nb;
 	int err;
 
+	if (a->simulated) {
+		a->dirty = false;
+		return 0;
+	}
 	memset(&st, 0, sizeof(st));
 	nb = pw_bans_list(a->bans, &st.bans);
 	if (nb < 0)
@@ -267,12 +279,12 @@ int pw_agent_save_state(struct pw_agent *a)
 		return -ENOMEM;
 	}
 	st.history = hist;
-	st.n_history = pw_engine_history(a->engine, pw_agent_unix_s(), hist,
+	st.n_history = pw_engine_history(a->engine, pw_agent_unix_s(a), hist,
 					 PW_DEF_MAP_SANCTIONS);
 	st.allowed = a->allowed;
 	st.n_allowed = a->n_allowed;
 	st.posture = pw_engine_posture(a->engine);
-	st.saved_unix_s = pw_agent_unix_s();
+	st.saved_unix_s = pw_agent_unix_s(a);
 	err = pw_state_save(a->cfg.agent.state_dir, &st);
 	if (err) {
 		a->ctr.state_failures++;
@@ -287,7 +299,9 @@ int pw_agent_save_state(struct pw_agent *a)
 	return err;
 }
 
-int pw_agent_report(struct pw_agent *a, const struct pw_report *r)
+/* Reports and log matches share the per-tick cap and trusted handling. */
+static int feed(struct pw_agent *a, const struct pw_report *r,
+		enum pw_signal kind)
 {
 	struct pw_signals sig;
 	struct pw_cidr key = pw_agent_source_of(a, r->family, r->addr);
@@ -298,21 +312,34 @@ int pw_agent_report(struct pw_agent *a, const struct pw_report *r)
 		return -ENOBUFS;
 	}
 	a->reports_this_tick++;
-	a->ctr.reports[r->verb]++;
+	if (kind == PW_SIG_LOG)
+		a->ctr.log_matches++;
+	else
+		a->ctr.reports[r->verb]++;
 	if (pw_agent_is_trusted(a, &key)) {
 		a->ctr.trusted_reported++;
 		pw_cidr_format(&key, addr, sizeof(addr));
-		log_debug("report %s about trusted %s: counted, not scored",
-			  r->verb == PW_REPORT_GOOD ? "good" : "invalid", addr);
+		log_debug("%s about trusted %s: counted, not scored",
+			  kind == PW_SIG_LOG ? "log match" : "report", addr);
 	}
 	memset(&sig, 0, sizeof(sig));
 	if (r->verb == PW_REPORT_GOOD)
 		sig.good = 1;
 	else
-		sig.v[PW_SIG_INVALID] = r->weight;
+		sig.v[kind] = r->weight;
 	/* The engine keeps trusted sources' counters for operators and never
 	 * sanctions them. */
-	return pw_engine_observe(a->engine, &key, &sig, pw_agent_now_ns());
+	return pw_engine_observe(a->engine, &key, &sig, pw_agent_now_ns(a));
+}
+
+int pw_agent_report(struct pw_agent *a, const struct pw_report *r)
+{
+	return feed(a, r, PW_SIG_INVALID);
+}
+
+int pw_agent_logmatch(struct pw_agent *a, const struct pw_report *r)
+{
+	return feed(a, r, PW_SIG_LOG);
 }
 
 int pw_agent_src_counters(const struct pw_agent *a, const struct pw_srckey *k,
@@ -340,4 +367,43 @@ int pw_agent_src_counters(const struct pw_agent *a, const struct pw_srckey *k,
 			out->last_seen_ns = s.last_seen_ns;
 	}
 	return found ? 0 : -ENOENT;
+}
+
+int pw_agent_init_sim(struct pw_agent *a, const struct pw_config *cfg,
+		      struct pw_datapath *dp, uint64_t now_ns, uint64_t seed)
+{
+	a->cfg = *cfg; /* shares cfg's arrays: never freed through a */
+	a->simulated = true;
+	a->sim_now_ns = now_ns;
+	a->running = true;
+	snprintf(a->ifaces[0].name, sizeof(a->ifaces[0].name), "sim");
+	a->ifaces[0].dp = dp;
+	a->ifaces[0].xdp_mode = "test-run";
+	a->n_ifaces = 1;
+	a->engine = pw_engine_new(&cfg->scoring, cfg->agent.max_peers, seed);
+	a->bans = pw_bans_new(PW_DEF_MAP_SANCTIONS * 2);
+	a->snap = pw_keytab_new(sizeof(struct pw_srckey),
+				sizeof(struct pw_snapshot),
+				cfg->agent.max_peers);
+	a->flagged = pw_keytab_new(sizeof(struct pw_srckey), sizeof(uint32_t),
+				   PW_AGENT_SOURCES_PER_TICK * 4);
+	a->decisions = calloc(PW_AGENT_MAX_DECISIONS, sizeof(*a->decisions));
+	a->ifaces[0].rb = ring_buffer__new(pw_datapath_map_fd(dp, "attn"),
+					   pw_agent_on_attention, a, NULL);
+	if (!a->engine || !a->bans || !a->snap || !a->flagged ||
+	    !a->decisions || !a->ifaces[0].rb)
+		return -ENOMEM;
+	pw_engine_set_posture(a->engine, cfg->agent.posture);
+	return pw_agent_sync_trusted(a);
+}
+
+void pw_agent_fini_sim(struct pw_agent *a)
+{
+	ring_buffer__free(a->ifaces[0].rb);
+	pw_engine_free(a->engine);
+	pw_bans_free(a->bans);
+	pw_keytab_free(a->snap);
+	pw_keytab_free(a->flagged);
+	free(a->decisions);
+	free(a->allowed);
 }

@@ -33,6 +33,7 @@
 
 struct ring_buffer;
 struct pw_bans;
+struct pw_logwatch_set;
 
 struct pw_iface {
 	char name[IF_NAMESIZE];
@@ -59,6 +60,7 @@ struct pw_agent_counters {
 	uint64_t ticks;
 	uint64_t reports[3]; /* by pw_report_verb (index 1 invalid, 2 good) */
 	uint64_t reports_rejected, reports_dropped;
+	uint64_t log_matches;
 	uint64_t attention_events, attention_deferred;
 	uint64_t state_writes, state_failures;
 	uint64_t control_requests, control_refused;
@@ -80,19 +82,29 @@ struct pw_agent {
 	struct pw_cidr *allowed; /* runtime trusted additions */
 	size_t n_allowed;
 	struct pw_decision *decisions;
+	struct pw_logwatch_set *logwatch; /* NULL when none configured */
 	uint32_t reports_this_tick;
 	uint64_t start_ns;
 	bool running;
 	bool dirty;  /* state to save */
 	bool detach; /* detach on exit (operator asked) */
+	/* peerwall-replay: time is the capture's; no state file is written;
+	 * every applied decision is also handed to on_decision. */
+	bool simulated;
+	uint64_t sim_now_ns;
+	int64_t sim_unix_offset_s; /* unix = sim_now_ns / 1e9 + offset */
+	void (*on_decision)(struct pw_agent *a, const struct pw_decision *d,
+			    enum pw_ban_origin origin);
+	void *user;
 	gid_t control_gid;
 	bool control_gid_set;
 	struct pw_agent_counters ctr;
 };
 
-/* Agent clock: CLOCK_MONOTONIC ns (the datapath's clock too). */
-uint64_t pw_agent_now_ns(void);
-int64_t pw_agent_unix_s(void);
+/* Agent clock: CLOCK_MONOTONIC ns (the datapath's clock too), or, for
+ * peerwall-replay, the simulated clock in sim_now_ns. */
+uint64_t pw_agent_now_ns(const struct pw_agent *a);
+int64_t pw_agent_unix_s(const struct pw_agent *a);
 
 /* Key helpers. */
 struct pw_srckey pw_srckey_from_cidr(const struct pw_cidr *c);
@@ -110,6 +122,9 @@ int pw_agent_apply(struct pw_agent *a, const struct pw_decision *d,
 /* One tick: drain attention, score, apply, expire, save if dirty. */
 void pw_agent_tick(struct pw_agent *a);
 
+/* Ring-buffer callback (ctx = the agent): flag a source for this tick. */
+int pw_agent_on_attention(void *ctx, void *data, size_t size);
+
 /* Trusted set = config trusted + runtime allowed, pushed to the datapaths
  * and the engine (which lifts overlapping bans). */
 int pw_agent_sync_trusted(struct pw_agent *a);
@@ -126,6 +141,17 @@ int pw_agent_report(struct pw_agent *a, const struct pw_report *r);
  * ports, trusted, posture); interfaces and map sizes need a restart.
  * Nothing is applied unless the whole file is valid. */
 int pw_agent_reload(struct pw_agent *a);
+
+/* A log-pattern match (logwatch): like a report, scored as PW_SIG_LOG. */
+int pw_agent_logmatch(struct pw_agent *a, const struct pw_report *r);
+
+/* An agent over one already-loaded datapath, on a simulated clock
+ * starting at now_ns, without sockets or state file: what peerwall-replay
+ * and the tick benchmark run. Set on_decision/user before calling. The
+ * config's arrays are shared, not copied: keep cfg alive. */
+int pw_agent_init_sim(struct pw_agent *a, const struct pw_config *cfg,
+		      struct pw_datapath *dp, uint64_t now_ns, uint64_t seed);
+void pw_agent_fini_sim(struct pw_agent *a);
 
 /* Sum of a source's datapath counters over the interfaces. */
 int pw_agent_src_counters(const struct pw_agent *a, const struct pw_srckey *k,

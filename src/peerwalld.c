@@ -34,6 +34,7 @@
 #include "bans.h"
 #include "control.h"
 #include "log.h"
+#include "logwatch.h"
 #include "report.h"
 #include "state.h"
 
@@ -239,31 +240,6 @@ static int report_listen(struct pw_agent *a)
 	return fd;
 }
 
-static int on_attention(void *ctx, void *data, size_t size)
-{
-	struct pw_agent *a = ctx;
-	const struct pw_attn_event *ev = data;
-	struct pw_srckey k;
-	uint32_t *flags;
-	bool created;
-
-	if (size < sizeof(*ev) || (ev->family != 4 && ev->family != 6))
-		return 0;
-	memset(&k, 0, sizeof(k));
-	k.family = (uint8_t)ev->family;
-	k.prefixlen = (uint8_t)(ev->family == 4 ? a->cfg.src_prefix_v4
-						: a->cfg.src_prefix_v6);
-	memcpy(k.addr, ev->addr, ev->family == 4 ? 4 : 16);
-	a->ctr.attention_events++;
-	flags = pw_keytab_upsert(a->flagged, &k, &created);
-	if (!flags) {
-		a->ctr.attention_deferred++;
-		return 0;
-	}
-	*flags |= ev->flags;
-	return 0;
-}
-
 static void config_hash(const char *path, char out[17])
 {
 	uint64_t h = 1469598103934665603ull;
@@ -314,7 +290,7 @@ static int check_config(const char *path)
 /* Bans, history, runtime allowlist and posture from the state file. */
 static void restore_state(struct pw_agent *a)
 {
-	int64_t now = pw_agent_unix_s();
+	int64_t now = pw_agent_unix_s(a);
 	struct pw_state st;
 	bool used_prev = false;
 	char why[256] = "";
@@ -366,7 +342,7 @@ static void restore_state(struct pw_agent *a)
 					    : 0;
 		d.cause = cause;
 		pw_engine_restore_ban(a->engine, &b->cidr, d.ttl_s, cause,
-				      pw_agent_now_ns());
+				      pw_agent_now_ns(a));
 		pw_agent_apply(a, &d, b->origin, b->reason);
 		/* keep the original creation time */
 		struct pw_ban_record keep = *b;
@@ -385,7 +361,7 @@ static void register_config_bans(struct pw_agent *a)
 		struct pw_ban_record rec = {.cidr = a->cfg.bans[i],
 					    .origin = PW_ORIGIN_CONFIG,
 					    .created_unix_s =
-						    pw_agent_unix_s()};
+						    pw_agent_unix_s(a)};
 
 		snprintf(rec.reason, sizeof(rec.reason), "config");
 		pw_bans_put(a->bans, &rec);
@@ -428,7 +404,7 @@ static int open_datapaths(struct pw_agent *a)
 		if (err)
 			return err;
 		f->rb = ring_buffer__new(pw_datapath_map_fd(f->dp, "attn"),
-					 on_attention, a, NULL);
+					 pw_agent_on_attention, a, NULL);
 		if (!f->rb) {
 			err = -errno;
 			log_err("%s: attention ring: %s", f->name,
@@ -461,6 +437,24 @@ int pw_agent_reload(struct pw_agent *a)
 			"only with a restart; keeping the running config");
 		pw_config_free(&fresh);
 		return -EINVAL;
+	}
+	/* A new watcher starts at the end of each file, so keep the running
+	 * one unless the entries changed. */
+	if (fresh.agent.n_logwatch != a->cfg.agent.n_logwatch ||
+	    memcmp(fresh.agent.logwatch, a->cfg.agent.logwatch,
+		   sizeof(fresh.agent.logwatch))) {
+		struct pw_logwatch_set *lw = NULL;
+
+		if (fresh.agent.n_logwatch &&
+		    pw_logwatch_new(fresh.agent.logwatch,
+				    fresh.agent.n_logwatch, &lw)) {
+			log_err("reload: logwatch entries cannot be followed; "
+				"keeping the running config");
+			pw_config_free(&fresh);
+			return -EINVAL;
+		}
+		pw_logwatch_free(a->logwatch);
+		a->logwatch = lw;
 	}
 	/* Posture set at runtime survives a reload. */
 	fresh.agent.posture = pw_engine_posture(a->engine);
@@ -607,6 +601,7 @@ static void agent_free(struct pw_agent *a)
 		ring_buffer__free(a->ifaces[i].rb);
 		pw_datapath_close(a->ifaces[i].dp);
 	}
+	pw_logwatch_free(a->logwatch);
 	pw_engine_free(a->engine);
 	pw_bans_free(a->bans);
 	pw_keytab_free(a->snap);
@@ -665,7 +660,7 @@ int main(int argc, char **argv)
 	if (load_config(path, &a->cfg))
 		return 1;
 	config_hash(path, a->config_hash);
-	a->start_ns = pw_agent_now_ns();
+	a->start_ns = pw_agent_now_ns(a);
 	a->running = true;
 	a->engine = pw_engine_new(&a->cfg.scoring, a->cfg.agent.max_peers,
 				  a->start_ns ^ (uint64_t)getpid());
@@ -682,6 +677,12 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	pw_engine_set_posture(a->engine, a->cfg.agent.posture);
+	if (a->cfg.agent.n_logwatch &&
+	    pw_logwatch_new(a->cfg.agent.logwatch, a->cfg.agent.n_logwatch,
+			    &a->logwatch)) {
+		log_err("logwatch: cannot follow the configured logs");
+		goto cleanup;
+	}
 	if (mkdir(a->cfg.agent.state_dir, 0700) && errno != EEXIST)
 		log_warn("state dir %s: %s", a->cfg.agent.state_dir,
 			 strerror(errno));

@@ -19,6 +19,39 @@
 
 #include "agent.h"
 #include "log.h"
+#include "logwatch.h"
+
+int pw_agent_on_attention(void *ctx, void *data, size_t size)
+{
+	struct pw_agent *a = ctx;
+	const struct pw_attn_event *ev = data;
+	struct pw_srckey k;
+	uint32_t *flags;
+	bool created;
+
+	if (size < sizeof(*ev) || (ev->family != 4 && ev->family != 6))
+		return 0;
+	memset(&k, 0, sizeof(k));
+	k.family = (uint8_t)ev->family;
+	k.prefixlen = (uint8_t)(ev->family == 4 ? a->cfg.src_prefix_v4
+						: a->cfg.src_prefix_v6);
+	memcpy(k.addr, ev->addr, ev->family == 4 ? 4 : 16);
+	a->ctr.attention_events++;
+	flags = pw_keytab_upsert(a->flagged, &k, &created);
+	if (!flags) {
+		a->ctr.attention_deferred++;
+		return 0;
+	}
+	*flags |= ev->flags;
+	return 0;
+}
+
+static void on_logmatch(void *arg, const struct pw_report *r,
+			const struct pw_logwatch *entry)
+{
+	(void)entry;
+	pw_agent_logmatch(arg, r);
+}
 
 static bool score_one(const void *key, void *val, void *arg)
 {
@@ -53,7 +86,7 @@ static bool score_one(const void *key, void *val, void *arg)
 	snap->packets = cur.packets;
 	snap->syns = cur.syns;
 	snap->drops = drops;
-	snap->last_ns = pw_agent_now_ns();
+	snap->last_ns = pw_agent_now_ns(a);
 	c = pw_srckey_to_cidr(k);
 	pw_engine_observe(a->engine, &c, &sig, snap->last_ns);
 	return true;
@@ -74,7 +107,7 @@ static bool expire_idle(const void *key, void *val, void *arg)
 
 void pw_agent_tick(struct pw_agent *a)
 {
-	uint64_t t0 = pw_agent_now_ns(), now;
+	uint64_t t0 = pw_agent_now_ns(a), now;
 	struct idle_ctx idle;
 	size_t cursor = 0, n;
 
@@ -89,6 +122,10 @@ void pw_agent_tick(struct pw_agent *a)
 			log_warn("draining attention ring of %s: %s",
 				 a->ifaces[i].name, strerror(-rc));
 	}
+	/* Errors are logged (rate-limited) by the watcher itself. */
+	if (a->logwatch)
+		pw_logwatch_poll(a->logwatch, a->cfg.agent.reports_per_tick,
+				 on_logmatch, a);
 	pw_keytab_sweep(a->flagged, &cursor, PW_AGENT_SOURCES_PER_TICK * 2,
 			score_one, a);
 	if (pw_keytab_count(a->flagged)) {
@@ -98,7 +135,7 @@ void pw_agent_tick(struct pw_agent *a)
 	}
 
 	/* Decisions beyond PW_AGENT_MAX_DECISIONS come next tick. */
-	now = pw_agent_now_ns();
+	now = pw_agent_now_ns(a);
 	n = pw_engine_tick(a->engine, now, a->decisions,
 			   PW_AGENT_MAX_DECISIONS);
 	for (size_t i = 0; i < n; i++) {
@@ -116,7 +153,7 @@ void pw_agent_tick(struct pw_agent *a)
 	if (a->dirty)
 		pw_agent_save_state(a);
 
-	ms = (double)(pw_agent_now_ns() - t0) / 1e6;
+	ms = (double)(pw_agent_now_ns(a) - t0) / 1e6;
 	a->ctr.tick_ms_last = ms;
 	if (ms > a->ctr.tick_ms_max)
 		a->ctr.tick_ms_max = ms;

@@ -9,9 +9,17 @@
  * BPF_PROG_TEST_RUN. The program records what it decided for whom, which
  * is all the report needs: nothing is re-derived in userspace.
  *
+ * The agent's own tick (src/tick.c, the scoring engine, decision
+ * application) runs on the same simulated clock every --tick seconds of
+ * capture time, so bans and quarantines in the report come from the real
+ * agent logic and are written back into the datapath as they would be
+ * live. Long idle gaps are crossed in one step (expiries inside a gap take
+ * effect at its end).
+ *
  * Capture times that step backwards (merged traces) are held at the last
  * time seen and counted: the datapath's clock, like the kernel's, never
- * runs backwards. Same capture + same config = byte-identical report.
+ * runs backwards. Same capture + same config = byte-identical report (the
+ * engine's jitter is seeded from the capture, not the wall clock).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,8 +29,11 @@
 #include <string.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <linux/if_ether.h>
 
+#include "agent.h"
+#include "bans.h"
 #include "config.h"
 #include "datapath.h"
 #include "log.h"
@@ -33,6 +44,9 @@
  * and ban expiries stay distinguishable. */
 #define REPLAY_BASE_NS	  (1000ull * 1000000000ull)
 #define REPLAY_MAX_TICK_S 3600.0
+/* Gaps longer than this many ticks are crossed in one step. */
+#define REPLAY_GAP_TICKS 100
+#define REPLAY_SEED	 0x7065657277616c6cull /* "peerwall" */
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -41,7 +55,7 @@ struct replay_opts {
 	const char *pcap;
 	const char *write_passed;
 	const char *write_dropped;
-	double tick_s;
+	double tick_s; /* 0 = the config's tick_ms */
 	bool json;
 	bool verbose;
 };
@@ -75,7 +89,7 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 	char *end;
 	int c;
 
-	o->tick_s = 1.0;
+	o->tick_s = 0;
 	while ((c = getopt_long(argc, argv, "c:r:jt:P:D:vh", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
@@ -132,6 +146,46 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 	return 0;
 }
 
+/* Every decision the simulated agent applies, into the report. */
+static void on_decision(struct pw_agent *a, const struct pw_decision *d,
+			enum pw_ban_origin origin)
+{
+	struct pw_replay_report *rep = a->user;
+	int64_t at_ns = (int64_t)(a->sim_now_ns - REPLAY_BASE_NS);
+
+	(void)origin;
+	if (d->action == PW_ACT_BAN)
+		pw_report_ban(rep, &d->cidr, at_ns,
+			      d->ttl_s > 0 ? (int64_t)(d->ttl_s * 1e9) : -1,
+			      pw_cause_name(d->cause));
+	else if (d->action == PW_ACT_LEVEL && d->state == PW_ST_QUARANTINE)
+		pw_report_quarantine(rep, &d->cidr, at_ns);
+}
+
+/* Run the agent's tick at datapath time t_ns. */
+static void agent_tick_at(struct pw_agent *a, struct pw_datapath *dp,
+			  uint64_t t_ns)
+{
+	a->sim_now_ns = t_ns;
+	pw_datapath_set_replay_now(dp, t_ns);
+	pw_agent_tick(a);
+}
+
+/* Every tick due up to now_ns (datapath time). */
+static void agent_catch_up(struct pw_agent *a, struct pw_datapath *dp,
+			   uint64_t *next_tick_ns, uint64_t tick_ns,
+			   uint64_t now_ns)
+{
+	while (*next_tick_ns <= now_ns) {
+		agent_tick_at(a, dp, *next_tick_ns);
+		*next_tick_ns += tick_ns;
+		if (*next_tick_ns < now_ns &&
+		    now_ns - *next_tick_ns > REPLAY_GAP_TICKS * tick_ns)
+			*next_tick_ns +=
+				(now_ns - *next_tick_ns) / tick_ns * tick_ns;
+	}
+}
+
 static int run_one(struct pw_datapath *dp, const struct pw_pcap_pkt *pkt,
 		   const struct pw_replay_out **out)
 {
@@ -145,13 +199,15 @@ static int run_one(struct pw_datapath *dp, const struct pw_pcap_pkt *pkt,
 }
 
 static int replay(const struct replay_opts *o, const struct pw_config *cfg,
-		  struct pw_datapath *dp, struct pw_replay_report *rep,
-		  struct pw_pcap_out *dpass, struct pw_pcap_out *ddrop)
+		  struct pw_datapath *dp, struct pw_agent *a,
+		  struct pw_replay_report *rep, struct pw_pcap_out *dpass,
+		  struct pw_pcap_out *ddrop)
 {
+	uint64_t first_ns = 0, last_ns = 0, tick_ns = rep->tick_ns;
+	uint64_t next_tick_ns = REPLAY_BASE_NS + tick_ns;
 	char err[PW_PCAP_ERRLEN];
 	struct pw_pcap_in *in = NULL;
 	struct pw_pcap_pkt pkt;
-	uint64_t first_ns = 0, last_ns = 0;
 	int rc;
 
 	for (size_t i = 0; i < cfg->n_bans; i++)
@@ -166,13 +222,19 @@ static int replay(const struct replay_opts *o, const struct pw_config *cfg,
 		const struct pw_replay_out *res = NULL;
 		uint64_t t_ns;
 
-		if (pkt.index == 0)
+		if (pkt.index == 0) {
 			first_ns = last_ns = pkt.ts_ns;
+			a->sim_unix_offset_s =
+				(int64_t)(first_ns / 1000000000ull) -
+				(int64_t)(REPLAY_BASE_NS / 1000000000ull);
+		}
 		if (pkt.ts_ns < last_ns)
 			rep->clock_steps_back++;
 		else
 			last_ns = pkt.ts_ns;
 		t_ns = last_ns - first_ns;
+		agent_catch_up(a, dp, &next_tick_ns, tick_ns,
+			       REPLAY_BASE_NS + t_ns);
 
 		if (pkt.caplen < ETH_HLEN) {
 			rc = pw_report_not_run(rep, t_ns);
@@ -198,6 +260,9 @@ static int replay(const struct replay_opts *o, const struct pw_config *cfg,
 		else if (res->verdict != XDP_PASS && ddrop)
 			pw_pcap_out_write(ddrop, &pkt);
 	}
+	/* Score the last interval too. */
+	if (rep->packets)
+		agent_tick_at(a, dp, next_tick_ns);
 	if (rc < 0) {
 		rep->failed = true;
 		rep->error_index = rep->packets;
@@ -217,6 +282,8 @@ int main(int argc, char **argv)
 	struct pw_replay_report rep = {0};
 	struct pw_datapath *dp = NULL;
 	struct pw_pcap_out *dpass = NULL, *ddrop = NULL;
+	static struct pw_agent agent;
+	bool agent_up = false;
 	struct pw_config cfg = {0};
 	char err[PW_PCAP_ERRLEN];
 	int rc, status = EXIT_FAIL;
@@ -246,12 +313,21 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto cleanup;
 	}
-	if (pw_report_init(&rep, (uint64_t)llround(o.tick_s * 1e9)))
+	if (pw_report_init(&rep, o.tick_s > 0
+					 ? (uint64_t)llround(o.tick_s * 1e9)
+					 : (uint64_t)cfg.tick_ms * 1000000ull))
 		goto cleanup;
 	if (pw_datapath_load(&cfg, &dopts, &dp))
 		goto cleanup;
+	agent_up = true;
+	agent.on_decision = on_decision;
+	agent.user = &rep;
+	if (pw_agent_init_sim(&agent, &cfg, dp, REPLAY_BASE_NS, REPLAY_SEED)) {
+		log_err("cannot set up the simulated agent");
+		goto cleanup;
+	}
 
-	rc = replay(&o, &cfg, dp, &rep, dpass, ddrop);
+	rc = replay(&o, &cfg, dp, &agent, &rep, dpass, ddrop);
 	if (rc && !rep.failed)
 		goto cleanup; /* the capture could not even be opened */
 	pw_datapath_stats(dp, rep.counters);
@@ -264,6 +340,8 @@ int main(int argc, char **argv)
 cleanup:
 	pw_pcap_out_close(dpass);
 	pw_pcap_out_close(ddrop);
+	if (agent_up)
+		pw_agent_fini_sim(&agent);
 	pw_datapath_close(dp);
 	pw_report_free(&rep);
 	pw_config_free(&cfg);

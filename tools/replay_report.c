@@ -168,6 +168,17 @@ int pw_report_ban(struct pw_replay_report *r, const struct pw_cidr *c,
 	return 0;
 }
 
+void pw_report_quarantine(struct pw_replay_report *r, const struct pw_cidr *c,
+			  int64_t at_ns)
+{
+	struct pw_replay_src *s =
+		src_slot(r->srcs, r->srcs_cap, c->family, c->addr);
+
+	if (s->family && s->prefixlen == c->prefixlen &&
+	    s->quarantined_at_ns < 0)
+		s->quarantined_at_ns = at_ns;
+}
+
 void pw_report_finish(struct pw_replay_report *r)
 {
 	for (size_t i = 0; i < r->srcs_cap; i++) {

@@ -68,6 +68,10 @@ int pw_report_not_run(struct pw_replay_report *r, uint64_t t_ns);
 int pw_report_ban(struct pw_replay_report *r, const struct pw_cidr *c,
 		  int64_t at_ns, int64_t ttl_ns, const char *reason);
 
+/* A source reached quarantine at at_ns (first time kept). */
+void pw_report_quarantine(struct pw_replay_report *r, const struct pw_cidr *c,
+			  int64_t at_ns);
+
 /* Fill sources' banned_at from the bans that cover them. */
 void pw_report_finish(struct pw_replay_report *r);
 

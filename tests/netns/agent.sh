@@ -111,7 +111,9 @@ control_socket = "$sock";
 report_socket = "$rsock";
 pin_root = "$pins";
 metrics = { listen = ""; };
+logwatch = ( { path = "$tmp/node.log"; pattern = "invalid block from ([0-9.]+)"; weight = 20; reason = "bad_block"; } );
 EOF
+: >"$tmp/node.log"
 inh "$D" --check-config "$tmp/pw.conf" >/dev/null || { bad "config valid"; exit 1; }
 sleep 0.3
 
@@ -165,6 +167,13 @@ s.sendto(b'$junk', '$rsock')"
 done
 alive() { ctl status >/dev/null; }
 check "malformed reports leave the agent answering" alive
+
+echo "netns: log watcher"
+for i in $(seq 20); do echo "2026-11-23T12:00:0$((i % 10))Z ERR p2p: invalid block from 198.18.9.12 height=$i" >>"$tmp/node.log"; done
+echo "unrelated line from 198.18.9.12" >>"$tmp/node.log"
+sleep 2.5
+check "log-pattern matches lead to a ban" is_banned 198.18.9.12
+check "log-banned source cannot connect" blocked 198.18.9.12
 
 echo "netns: SYN flood from one source"
 if command -v hping3 >/dev/null; then
