@@ -29,7 +29,7 @@ WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -MMD -MP -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/bpf
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDLIBS   := -lbpf -lelf -lz -lpcap -lconfig -ljson-c -lm
+LDLIBS   := -lbpf -lelf -lz -lpcap -lconfig -ljson-c -lmicrohttpd -lm
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -Iinclude -I/usr/include/$(ARCH_TRIPLE)
 
 # Library code shared by every program (one responsibility per file).
@@ -37,11 +37,12 @@ LIB_SRCS := src/log.c src/cidr.c src/config.c src/dp_config.c src/datapath.c \
             src/pcap_in.c src/keytab.c src/score.c src/report.c src/duration.c \
             src/banlist.c src/state.c src/logwatch.c
 # The agent's modules: peerwalld, and peerwall-replay's simulated agent.
-AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c
+AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/metrics.c
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
 AGENT_LIB := $(BUILD)/lib/libpeerwall-agent.a
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+ASAN_AGENT_LIB := $(BUILD)/asan/lib/libpeerwall-agent.a
 
 BPF_OBJ  := $(BUILD)/bpf/peerwall.bpf.o
 BPF_SKEL := $(BUILD)/bpf/peerwall.skel.h
@@ -58,6 +59,7 @@ all: $(BPF_OBJ) $(BPF_SKEL) $(BARE_OBJ) $(PROGS)
 # --- dependencies -----------------------------------------------------------
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev \
             libnftnl-dev libmnl-dev libconfig-dev libcmocka-dev libjson-c-dev \
+            libmicrohttpd-dev \
             pkg-config iproute2 nftables xdp-tools hping3 iperf3 tcpdump \
             tcpreplay jq gcc make
 deps:
@@ -133,6 +135,19 @@ $(BUILD)/bin/pw-bench: $(BUILD)/tools/pw-bench.o $(BUILD)/tools/pktbuild.o $(BUI
 
 # --- tests ------------------------------------------------------------------
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(ASAN_OBJS)
+	$(call msg,TEST-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+$(ASAN_AGENT_LIB): $(AGENT_SRCS:%.c=$(BUILD)/asan/%.o)
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(AR) rcs $@ $^
+
+# test_metrics renders a hand-built agent: metrics.o and what it pulls in
+# (bans.o -> agent.o -> tick.o) come from the agent's modules, as an
+# archive so only the members needed are linked.
+$(BUILD)/tests/test_metrics: tests/unit/test_metrics.c $(ASAN_AGENT_LIB) $(ASAN_OBJS)
 	$(call msg,TEST-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(LDLIBS)

@@ -382,9 +382,9 @@ int pw_agent_init_sim(struct pw_agent *a, const struct pw_config *cfg,
 	a->n_ifaces = 1;
 	a->engine = pw_engine_new(&cfg->scoring, cfg->agent.max_peers, seed);
 	a->bans = pw_bans_new(PW_DEF_MAP_SANCTIONS * 2);
-	a->snap = pw_keytab_new(sizeof(struct pw_srckey),
-				sizeof(struct pw_snapshot),
-				cfg->agent.max_peers);
+	a->snap =
+		pw_keytab_new(sizeof(struct pw_srckey),
+			      sizeof(struct pw_snapshot), cfg->agent.max_peers);
 	a->flagged = pw_keytab_new(sizeof(struct pw_srckey), sizeof(uint32_t),
 				   PW_AGENT_SOURCES_PER_TICK * 4);
 	a->decisions = calloc(PW_AGENT_MAX_DECISIONS, sizeof(*a->decisions));

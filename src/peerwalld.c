@@ -35,6 +35,7 @@
 #include "control.h"
 #include "log.h"
 #include "logwatch.h"
+#include "metrics.h"
 #include "report.h"
 #include "state.h"
 
@@ -43,7 +44,14 @@
 #define CTL_WRITE_TIMEOUT_MS 2000
 #define REPORT_LOG_EVERY     1000 /* log one rejected report in this many */
 
-enum watch_kind { W_TIMER, W_SIGNAL, W_CTL_LISTEN, W_CTL_CLIENT, W_REPORT };
+enum watch_kind {
+	W_TIMER,
+	W_SIGNAL,
+	W_CTL_LISTEN,
+	W_CTL_CLIENT,
+	W_REPORT,
+	W_METRICS,
+};
 
 struct watch {
 	enum watch_kind kind;
@@ -57,6 +65,8 @@ struct loop {
 	struct pw_agent *a;
 	int epfd;
 	struct watch timer, sig, ctl, report;
+	struct watch metrics; /* fd owned by m */
+	struct pw_metrics *m; /* NULL: metrics off or not listening */
 	struct watch *clients[CTL_CLIENTS_MAX];
 };
 
@@ -511,6 +521,15 @@ static int loop_init(struct loop *l)
 	if (watch_add(l, &l->timer) || watch_add(l, &l->sig) ||
 	    watch_add(l, &l->ctl) || watch_add(l, &l->report))
 		return -errno;
+	/* Metrics are for people: failing to listen is logged (by
+	 * pw_metrics_start) and the defense runs without them. */
+	if (l->a->cfg.agent.metrics_listen[0] &&
+	    !pw_metrics_start(l->a->cfg.agent.metrics_listen, l->a, &l->m)) {
+		l->metrics.kind = W_METRICS;
+		l->metrics.fd = pw_metrics_fd(l->m);
+		if (watch_add(l, &l->metrics))
+			return -errno;
+	}
 	return 0;
 }
 
@@ -550,6 +569,9 @@ static void loop_run(struct loop *l)
 				if (read(w->fd, &expirations,
 					 sizeof(expirations)) > 0)
 					pw_agent_tick(l->a);
+				/* MHD's idle timeouts run only when it does. */
+				if (l->m)
+					pw_metrics_run(l->m);
 				break;
 			case W_SIGNAL:
 				on_signal(l);
@@ -563,6 +585,9 @@ static void loop_run(struct loop *l)
 			case W_REPORT:
 				report_read(l);
 				break;
+			case W_METRICS:
+				pw_metrics_run(l->m);
+				break;
 			}
 		}
 	}
@@ -570,6 +595,8 @@ static void loop_run(struct loop *l)
 
 static void loop_close(struct loop *l)
 {
+	pw_metrics_stop(l->m);
+	l->m = NULL;
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (l->clients[i])
 			client_close(l, l->clients[i]);

@@ -92,7 +92,8 @@ inh ip route add 198.18.1.0/24 dev pw0
 inh ip route add 198.18.9.0/24 dev pw0
 
 # a tiny echo service on the protected port
-inh python3 -c '
+# nsenter execs python, so $! is the server itself (not a subshell).
+nsenter --net=/run/netns/"$H" python3 -c '
 import socketserver
 class H(socketserver.BaseRequestHandler):
     def handle(self):
@@ -110,7 +111,7 @@ state_dir = "$tmp/state";
 control_socket = "$sock";
 report_socket = "$rsock";
 pin_root = "$pins";
-metrics = { listen = ""; };
+metrics = { listen = "127.0.0.1:19477"; };
 logwatch = ( { path = "$tmp/node.log"; pattern = "invalid block from ([0-9.]+)"; weight = 20; reason = "bad_block"; } );
 EOF
 : >"$tmp/node.log"
@@ -185,6 +186,13 @@ if command -v hping3 >/dev/null; then
 else
 	echo "  skip  hping3 not installed"
 fi
+
+echo "netns: metrics"
+scrape() { inh python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:19477/metrics", timeout=3).read().decode())'; }
+metric_has() { local text; text=$(scrape) && grep -q "$1" <<<"$text"; }
+check "metrics: interface attached natively" metric_has 'peerwall_interface_attached{interface="pw0",xdp_mode="native"} 1'
+check "metrics: banned drops counted" metric_has 'peerwall_packets_total{reason="drop_banned",verdict="drop"} [1-9]'
+check "metrics: bans issued by cause" metric_has 'peerwall_bans_issued_total{cause="spoofable"} [1-9]'
 
 echo "netns: export, detach"
 check "export lists the bans" export_has 198.18.9.9/32
