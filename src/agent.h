@@ -26,6 +26,11 @@
 #define PW_AGENT_MAX_DECISIONS 4096
 /* Flagged sources scored per tick; the rest wait for the next tick. */
 #define PW_AGENT_SOURCES_PER_TICK 65536
+/* ... and at most this much wall time scoring them (the tick stays
+ * bounded when the host is busy), checked every PW_AGENT_SWEEP_CHUNK
+ * slots of the flagged table. */
+#define PW_AGENT_SCORE_BUDGET_MS 100
+#define PW_AGENT_SWEEP_CHUNK	 4096
 /* Snapshot slots examined per tick for idle-source expiry. */
 #define PW_AGENT_SWEEP_PER_TICK 8192
 /* A source unseen this long is forgotten by the snapshot table. */
@@ -79,6 +84,8 @@ struct pw_agent {
 	struct pw_keytab *snap;	   /* pw_srckey -> pw_snapshot */
 	struct pw_keytab *flagged; /* pw_srckey -> (flags) this tick */
 	size_t snap_cursor;
+	size_t flag_cursor;	 /* the flagged sweep resumes here next tick */
+	size_t flag_taken;	 /* flagged sources taken this tick */
 	struct pw_cidr *allowed; /* runtime trusted additions */
 	size_t n_allowed;
 	struct pw_decision *decisions;
@@ -91,6 +98,8 @@ struct pw_agent {
 	/* peerwall-replay: time is the capture's; no state file is written;
 	 * every applied decision is also handed to on_decision. */
 	bool simulated;
+	bool deterministic; /* no wall-clock budgets (replay's output must not
+			     * depend on how busy the host is) */
 	uint64_t sim_now_ns;
 	int64_t sim_unix_offset_s; /* unix = sim_now_ns / 1e9 + offset */
 	void (*on_decision)(struct pw_agent *a, const struct pw_decision *d,
@@ -132,9 +141,9 @@ int pw_agent_sync_trusted(struct pw_agent *a);
 /* Save bans, history, runtime allowlist, posture. */
 int pw_agent_save_state(struct pw_agent *a);
 
-/* A report from the node (socket or control). Returns 0, or -EPERM when
- * the source is trusted (counted, not scored), -ENOBUFS over the per-tick
- * cap. */
+/* A report from the node (socket or control). Returns 0 (a trusted
+ * source's report is counted and recorded, never sanctioned), -ENOBUFS
+ * over the per-tick cap, or the engine's error. */
 int pw_agent_report(struct pw_agent *a, const struct pw_report *r);
 
 /* Re-read the config file and apply what can change live (limits, mode,

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/libbpf.h>
 
@@ -65,6 +66,7 @@ static bool score_one(const void *key, void *val, void *arg)
 	bool created;
 
 	(void)val;
+	a->flag_taken++;
 	if (pw_agent_src_counters(a, k, &cur))
 		return true; /* evicted from the LRU since it was flagged */
 	for (int d = 0; d < PW_SD_NR; d++)
@@ -92,6 +94,36 @@ static bool score_one(const void *key, void *val, void *arg)
 	return true;
 }
 
+/* Wall clock, also under a simulated agent clock: tick budgets. */
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Score flagged sources round robin from where the last tick stopped:
+ * at most PW_AGENT_SOURCES_PER_TICK of them and PW_AGENT_SCORE_BUDGET_MS
+ * of wall time, checked every PW_AGENT_SWEEP_CHUNK slots. */
+static void score_flagged(struct pw_agent *a, uint64_t t0)
+{
+	unsigned int wraps = 0;
+
+	a->flag_taken = 0;
+	while (pw_keytab_count(a->flagged) &&
+	       a->flag_taken < PW_AGENT_SOURCES_PER_TICK && wraps < 2) {
+		if (!pw_keytab_sweep(a->flagged, &a->flag_cursor,
+				     PW_AGENT_SWEEP_CHUNK, score_one, a))
+			wraps++;
+		/* Not under replay: its output must not depend on how busy
+		 * the host happens to be. */
+		if (!a->deterministic &&
+		    wall_ns() - t0 > PW_AGENT_SCORE_BUDGET_MS * 1000000ull)
+			break;
+	}
+}
+
 struct idle_ctx {
 	uint64_t now_ns;
 };
@@ -107,9 +139,9 @@ static bool expire_idle(const void *key, void *val, void *arg)
 
 void pw_agent_tick(struct pw_agent *a)
 {
-	uint64_t t0 = pw_agent_now_ns(a), now;
+	uint64_t wall0 = wall_ns(), now;
 	struct idle_ctx idle;
-	size_t cursor = 0, n;
+	size_t n;
 
 	double ms;
 
@@ -126,8 +158,7 @@ void pw_agent_tick(struct pw_agent *a)
 	if (a->logwatch)
 		pw_logwatch_poll(a->logwatch, a->cfg.agent.reports_per_tick,
 				 on_logmatch, a);
-	pw_keytab_sweep(a->flagged, &cursor, PW_AGENT_SOURCES_PER_TICK * 2,
-			score_one, a);
+	score_flagged(a, wall0);
 	if (pw_keytab_count(a->flagged)) {
 		a->ctr.attention_deferred += pw_keytab_count(a->flagged);
 		log_debug("tick: %zu flagged sources wait for the next tick",
@@ -153,7 +184,7 @@ void pw_agent_tick(struct pw_agent *a)
 	if (a->dirty)
 		pw_agent_save_state(a);
 
-	ms = (double)(pw_agent_now_ns(a) - t0) / 1e6;
+	ms = (double)(wall_ns() - wall0) / 1e6;
 	a->ctr.tick_ms_last = ms;
 	if (ms > a->ctr.tick_ms_max)
 		a->ctr.tick_ms_max = ms;

@@ -322,6 +322,7 @@ int main(int argc, char **argv)
 	agent_up = true;
 	agent.on_decision = on_decision;
 	agent.user = &rep;
+	agent.deterministic = true;
 	if (pw_agent_init_sim(&agent, &cfg, dp, REPLAY_BASE_NS, REPLAY_SEED)) {
 		log_err("cannot set up the simulated agent");
 		goto cleanup;
