@@ -49,7 +49,8 @@ BPF_SKEL := $(BUILD)/bpf/peerwall.skel.h
 BARE_OBJ := $(BUILD)/bpf/bare.bpf.o
 
 PROGS := $(BUILD)/bin/peerwalld $(BUILD)/bin/peerwallctl \
-         $(BUILD)/bin/peerwall-replay $(BUILD)/bin/pw-pcapgen $(BUILD)/bin/pw-bench
+         $(BUILD)/bin/peerwall-replay $(BUILD)/bin/pw-pcapgen $(BUILD)/bin/pw-bench \
+         $(BUILD)/bin/pw-bench-agent
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 DP_TESTS := $(BUILD)/tests/datapath_test
 
@@ -128,6 +129,11 @@ $(BUILD)/bin/pw-pcapgen: $(BUILD)/tools/pw-pcapgen.o $(BUILD)/tools/pktbuild.o $
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/bin/pw-bench-agent: $(BUILD)/tools/pw-bench-agent.o $(BUILD)/tools/pktbuild.o $(AGENT_LIB) $(BUILD)/lib/libpeerwall.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bin/pw-bench: $(BUILD)/tools/pw-bench.o $(BUILD)/tools/pktbuild.o $(BUILD)/lib/libpeerwall.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
@@ -192,6 +198,10 @@ install: all
 	install -m 0755 $(BUILD)/bin/peerwallctl $(BUILD)/bin/peerwall-replay $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/peerwall/
 	install -m 0644 conf/peerwall.conf $(DESTDIR)/etc/peerwall/peerwall.conf.example
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

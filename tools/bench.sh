@@ -107,7 +107,20 @@ else
 	fi
 fi
 
-if ! jq --argjson pps "$pps" '. + {replay: {pkts_per_s: $pps}}' \
+# --- 2b. agent tick at 1M tracked sources ---------------------------------
+AGENT=$BUILD/bin/pw-bench-agent
+echo
+echo "== agent tick: $AGENT ${PW_BENCH_AGENT_ARGS:-}"
+agent=null
+# shellcheck disable=SC2086
+if [ -x "$AGENT" ] && "$AGENT" ${PW_BENCH_AGENT_ARGS:-} --json "$tmp/agent.json"; then
+	agent=$(jq -c '.agent' "$tmp/agent.json")
+else
+	echo "agent: not measured"
+fi
+
+if ! jq --argjson pps "$pps" --argjson agent "$agent" \
+	'. + {replay: {pkts_per_s: $pps}, agent: $agent}' \
 	"$tmp/datapath.json" >"$tmp/bench.json" ||
 	! mv "$tmp/bench.json" "$OUT"; then
 	die "could not write $OUT"
@@ -137,4 +150,9 @@ target "untracked ($un ns) within 2x of bare_pass ($bp ns)" "$un" "<=" 2 "$bp"
 target "banned ($bn ns) no slower than tracked ($tr ns)" "$bn" "<=" 1 "$tr"
 target "rate_dropped ($rd ns) no slower than tracked ($tr ns)" "$rd" "<=" 1 "$tr"
 target "replay ($pps pkts/s) >= 300000 pkts/s" "$pps" ">=" 1 300000
+ag() { jq -r ".agent.$1 // empty" "$OUT"; }
+a1=$(ag tick_ms_10k_active_max) a2=$(ag tick_ms_all_active_max) a3=$(ag hwm_mb)
+target "agent tick, 1M tracked, 10k active ($a1 ms) <= 50 ms" "$a1" "<=" 1 50
+target "agent ticks after all 1M active ($a2 ms) <= 250 ms" "$a2" "<=" 1 250
+target "agent memory VmHWM ($a3 MB) <= 300 MB" "$a3" "<=" 1 300
 exit 0
