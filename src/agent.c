@@ -185,7 +185,7 @@ static int apply_unban(struct pw_agent *a, const struct pw_decision *d)
 int pw_agent_apply(struct pw_agent *a, const struct pw_decision *d,
 		   enum pw_ban_origin origin, const char *reason)
 {
-	char addr[PW_CIDR_STRLEN];
+	char addr[PW_CIDR_STRLEN], ttl[32];
 	int err = 0;
 
 	pw_cidr_format(&d->cidr, addr, sizeof(addr));
@@ -201,11 +201,16 @@ int pw_agent_apply(struct pw_agent *a, const struct pw_decision *d,
 		break;
 	case PW_ACT_BAN:
 		err = apply_ban(a, d, origin, reason);
-		log_info("decision: ban %s for %.0f s (cause %s, origin %s, "
-			 "strikes %u, score %.1f%s%s)",
-			 addr, d->ttl_s, pw_cause_name(d->cause),
+		if (d->ttl_s > 0)
+			snprintf(ttl, sizeof(ttl), "for %.0f s", d->ttl_s);
+		else
+			snprintf(ttl, sizeof(ttl), "until lifted");
+		log_info("decision: ban %s %s (cause %s, origin %s, strikes "
+			 "%u, score %.1f%s%s)",
+			 addr, ttl, pw_cause_name(d->cause),
 			 pw_ban_origin_name(origin), d->strikes, d->score,
-			 reason ? ", reason " : "", reason ? reason : "");
+			 reason && *reason ? ", reason " : "",
+			 reason && *reason ? reason : "");
 		break;
 	case PW_ACT_UNBAN:
 		err = apply_unban(a, d);

@@ -177,9 +177,9 @@ static json_object *json_peer(const struct pw_agent *a,
 		json_object_object_add(
 			o, "ban_remaining_s",
 			json_object_new_int64(
-				p->ban_until_ns > pw_agent_now_ns()
+				p->ban_until_ns > pw_agent_now_ns(a)
 					? (int64_t)((p->ban_until_ns -
-						     pw_agent_now_ns()) /
+						     pw_agent_now_ns(a)) /
 						    1000000000ull)
 					: 0));
 	return o;
@@ -241,7 +241,7 @@ static int cmd_status(struct ctl_req *r)
 	json_object_object_add(
 		o, "uptime_s",
 		json_object_new_int64(
-			(int64_t)((pw_agent_now_ns() - a->start_ns) /
+			(int64_t)((pw_agent_now_ns(a) - a->start_ns) /
 				  1000000000ull)));
 	json_object_object_add(o, "ticks",
 			       json_object_new_int64((int64_t)a->ctr.ticks));
@@ -306,7 +306,7 @@ static int cmd_top(struct ctl_req *r)
 	if (!info)
 		return fail(r, -ENOMEM, "out of memory");
 	if (!by || !strcmp(by, "score")) {
-		cnt = pw_engine_top(a->engine, pw_agent_now_ns(), info, n);
+		cnt = pw_engine_top(a->engine, pw_agent_now_ns(a), info, n);
 	} else if (!strcmp(by, "pps") || !strcmp(by, "drops")) {
 		struct top_ctx t = {.a = a,
 				    .by = by[0] == 'p' ? TOP_PPS : TOP_DROPS,
@@ -324,7 +324,7 @@ static int cmd_top(struct ctl_req *r)
 					pw_srckey_to_cidr(&t.keys[i]);
 
 				if (pw_engine_peer(a->engine, &c,
-						   pw_agent_now_ns(),
+						   pw_agent_now_ns(a),
 						   &info[cnt])) {
 					memset(&info[cnt], 0,
 					       sizeof(info[cnt]));
@@ -356,7 +356,7 @@ static int cmd_peer(struct ctl_req *r)
 
 	if (arg_cidr(r, &c))
 		return -EINVAL;
-	if (pw_engine_peer(a->engine, &c, pw_agent_now_ns(), &info)) {
+	if (pw_engine_peer(a->engine, &c, pw_agent_now_ns(a), &info)) {
 		memset(&info, 0, sizeof(info));
 		info.key = c;
 		info.trusted = pw_agent_is_trusted(a, &c);
@@ -404,10 +404,17 @@ static int manual(struct ctl_req *r, bool ban)
 			    "refused: %s is covered by a trusted CIDR "
 			    "(allow del it first)",
 			    arg_str(r, "addr"));
+	/* A quarantine would leave the ban record (and the next restart's
+	 * ban) behind: make the operator say which one they mean. */
+	if (!ban && pw_bans_get(a->bans, &d.cidr))
+		return fail(r, -EEXIST,
+			    "refused: %s is banned; unban it first to "
+			    "quarantine it instead",
+			    arg_str(r, "addr"));
 	err = ban ? pw_engine_manual_ban(a->engine, &d.cidr, (double)ttl,
-					 pw_agent_now_ns())
+					 pw_agent_now_ns(a))
 		  : pw_engine_manual_quarantine(a->engine, &d.cidr, (double)ttl,
-						pw_agent_now_ns());
+						pw_agent_now_ns(a));
 	if (err)
 		return fail(r, err, "engine refused: %s", strerror(-err));
 	d.action = ban ? PW_ACT_BAN : PW_ACT_LEVEL;
@@ -445,9 +452,9 @@ static int lift(struct ctl_req *r, bool ban)
 		return -EINVAL;
 	known = ban ? pw_bans_get(a->bans, &d.cidr) != NULL : true;
 	if (ban)
-		pw_engine_manual_unban(a->engine, &d.cidr, pw_agent_now_ns());
+		pw_engine_manual_unban(a->engine, &d.cidr, pw_agent_now_ns(a));
 	else if (pw_engine_manual_release(a->engine, &d.cidr,
-					  pw_agent_now_ns()))
+					  pw_agent_now_ns(a)))
 		known = false;
 	d.action = ban ? PW_ACT_UNBAN : PW_ACT_LEVEL;
 	d.state = PW_ST_NORMAL;
@@ -564,7 +571,7 @@ static int cmd_export(struct ctl_req *r)
 		free(recs);
 		return fail(r, -ENOMEM, "out of memory");
 	}
-	err = pw_banlist_write(mem, fmt, recs, (size_t)n, pw_agent_unix_s());
+	err = pw_banlist_write(mem, fmt, recs, (size_t)n, pw_agent_unix_s(a));
 	fclose(mem);
 	free(recs);
 	if (err) {
@@ -586,7 +593,7 @@ static int cmd_import(struct ctl_req *r)
 	json_object *errs = json_object_new_array();
 	uint64_t ttl;
 	size_t applied = 0, refused = 0;
-	int64_t now = pw_agent_unix_s();
+	int64_t now = pw_agent_unix_s(a);
 	int err;
 
 	json_object_object_add(r->resp, "errors", errs);
@@ -620,7 +627,7 @@ static int cmd_import(struct ctl_req *r)
 		d.ttl_s = b->expires_unix_s ? (double)(b->expires_unix_s - now)
 					    : 0;
 		if (pw_engine_manual_ban(a->engine, &d.cidr, d.ttl_s,
-					 pw_agent_now_ns()) ||
+					 pw_agent_now_ns(a)) ||
 		    pw_agent_apply(a, &d, PW_ORIGIN_IMPORT, b->reason)) {
 			refused++;
 			continue;

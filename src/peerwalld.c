@@ -378,6 +378,31 @@ static void register_config_bans(struct pw_agent *a)
 	}
 }
 
+static bool cidr_in(const struct pw_cidr *c, const struct pw_cidr *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].family == c->family &&
+		    v[i].prefixlen == c->prefixlen &&
+		    !memcmp(v[i].addr, c->addr, sizeof(c->addr)))
+			return true;
+	return false;
+}
+
+/* A ban deleted from the config file is lifted on reload. */
+static void lift_dropped_config_bans(struct pw_agent *a,
+				     const struct pw_config *fresh)
+{
+	for (size_t i = 0; i < a->cfg.n_bans; i++) {
+		struct pw_decision d = {.cidr = a->cfg.bans[i],
+					.action = PW_ACT_UNBAN,
+					.cause = PW_CAUSE_MANUAL};
+
+		if (!cidr_in(&a->cfg.bans[i], fresh->bans, fresh->n_bans))
+			pw_agent_apply(a, &d, PW_ORIGIN_CONFIG,
+				       "removed from the config");
+	}
+}
+
 static enum pw_xdp_mode xdp_mode(const struct pw_config *cfg)
 {
 	switch (cfg->agent.xdp_mode) {
@@ -474,6 +499,7 @@ int pw_agent_reload(struct pw_agent *a)
 			log_err("reload: %s: %s", a->ifaces[i].name,
 				strerror(-err));
 	}
+	lift_dropped_config_bans(a, &fresh);
 	pw_config_free(&a->cfg);
 	a->cfg = fresh;
 	config_hash(a->config_path, a->config_hash);
