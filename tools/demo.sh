@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make demo: until the live namespace demo lands, show the datapath
-# defending a host by replaying generated floods through the real XDP
-# object (peerwall-replay) and printing what it decided.
+# make demo: until the live namespace demo lands, show the datapath and the
+# agent's scoring defending a host, by replaying generated floods through
+# the real XDP object and the agent's tick (peerwall-replay) and printing
+# what they decided.
 set -euo pipefail
 BUILD=${BUILD:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +30,9 @@ say "3. an IPv6 flooder rotating addresses inside its /64"
 say "summary"
 cat <<'TXT'
 - single-source floods: each flooder got its own bucket (burst + rate x time)
-  and no more; honest and trusted peers lost nothing.
+  until the agent's scoring banned it one tick in (first ban: short TTL,
+  since a flood alone could be spoofed); honest and trusted peers lost
+  nothing.
 - spoofed SYN flood: no per-source bucket can see it, so the untrusted-global
   SYN budget caps it. That budget is shared: honest untrusted peers' new
   connections are capped with it (198.18.2.10 above). The trusted list is

@@ -369,23 +369,35 @@ void pw_report_print_human(const struct pw_replay_report *r, FILE *out)
 						  : HUMAN_TOP_SOURCES;
 		fprintf(out, "\ntop %zu of %zu sources (protected ports):\n", n,
 			r->n_srcs);
-		fprintf(out, "  %-44s %10s %10s %10s\n", "source", "packets",
-			"passed", "dropped");
+		fprintf(out, "  %-44s %10s %10s %10s %10s\n", "source",
+			"packets", "passed", "dropped", "banned at");
 		for (size_t i = 0; i < n; i++) {
+			char at[24] = "-";
+
+			if (v[i]->banned_at_ns >= 0)
+				snprintf(at, sizeof(at), "%.3fs",
+					 (double)v[i]->banned_at_ns / 1e9);
 			src_format(v[i], buf, sizeof(buf));
-			fprintf(out, "  %-44s %10llu %10llu %10llu\n", buf,
+			fprintf(out, "  %-44s %10llu %10llu %10llu %10s\n", buf,
 				(unsigned long long)v[i]->packets,
 				(unsigned long long)v[i]->passed,
-				(unsigned long long)v[i]->dropped);
+				(unsigned long long)v[i]->dropped, at);
 		}
 	}
 	if (r->n_bans) {
 		fprintf(out, "\nbans:\n");
 		for (size_t i = 0; i < r->n_bans; i++) {
 			pw_cidr_format(&r->bans[i].cidr, buf, sizeof(buf));
-			fprintf(out, "  %-44s at %.3fs  %s\n", buf,
-				(double)r->bans[i].at_ns / 1e9,
-				r->bans[i].reason);
+			if (r->bans[i].ttl_ns >= 0)
+				fprintf(out, "  %-44s at %.3fs for %.0fs  %s\n",
+					buf, (double)r->bans[i].at_ns / 1e9,
+					(double)r->bans[i].ttl_ns / 1e9,
+					r->bans[i].reason);
+			else
+				fprintf(out,
+					"  %-44s at %.3fs until lifted  %s\n",
+					buf, (double)r->bans[i].at_ns / 1e9,
+					r->bans[i].reason);
 		}
 	}
 	if (r->not_run)
