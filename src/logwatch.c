@@ -69,9 +69,7 @@
 /* Repeated warnings about one file or entry: at most one per interval. */
 #define WARN_INTERVAL_S 60
 /* Untrusted text echoed into a warning is cut at this many input bytes. */
-#define ECHO_MAX_CHARS 32
-/* Room for ECHO_MAX_CHARS bytes each escaped as \xNN, "..." and NUL. */
-#define ECHO_BUF    (ECHO_MAX_CHARS * 4 + 4)
+#define ECHO_BUF    PW_ECHO_BUF
 #define RL_NOTE_BUF 64
 
 /* At most one message per WARN_INTERVAL_S; the ones held back are counted
@@ -144,31 +142,6 @@ static bool rl_allow(struct ratelimit *rl, char note[RL_NOTE_BUF])
 	rl->used = true;
 	rl->last_s = now;
 	return true;
-}
-
-/* Up to ECHO_MAX_CHARS bytes of s, non-printable ones as \xNN. */
-static void echo_bytes(const char *s, size_t len, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, n = 0;
-
-	for (i = 0; i < len && i < ECHO_MAX_CHARS; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			out[n++] = (char)c;
-		} else {
-			out[n++] = '\\';
-			out[n++] = 'x';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 0xf];
-		}
-	}
-	if (len > ECHO_MAX_CHARS) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
 }
 
 /* Open f->path as a regular file, at its end or its start. -ENOENT when
@@ -264,7 +237,7 @@ static size_t line_match(struct pw_logwatch_set *s, struct lw_file *f,
 		if (pw_addr_parse_hostport(a, alen, &r.family, r.addr)) {
 			s->stats.bad_addr++;
 			if (rl_allow(&e->bad_rl, note)) {
-				echo_bytes(a, alen, echo);
+				pw_echo_bytes(a, alen, echo);
 				log_warn("logwatch: %s: pattern %zu (%s) "
 					 "matched "
 					 "but group 1 '%s' is not an address%s",

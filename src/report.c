@@ -39,9 +39,8 @@
 #include "report.h"
 
 /* Untrusted text echoed into a message is cut at this many input bytes. */
-#define ECHO_MAX_CHARS 32
-/* Room for ECHO_MAX_CHARS bytes each escaped as \xNN, "..." and NUL. */
-#define ECHO_BUF (ECHO_MAX_CHARS * 4 + 4)
+#define ECHO_MAX_CHARS PW_ECHO_MAX_CHARS
+#define ECHO_BUF       PW_ECHO_BUF
 /* "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535" is 53 bytes. */
 #define HOSTPORT_MAX 64
 #define PORT_MAX     65535
@@ -64,9 +63,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Copy up to ECHO_MAX_CHARS bytes of s into out (ECHO_BUF bytes), escaping
- * anything that is not printable ASCII, and mark truncation with "...". */
-static void echo_bytes(const char *s, size_t len, char *out)
+void pw_echo_bytes(const char *s, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, n = 0;
@@ -222,7 +219,7 @@ static int parse_option(const struct token *t, struct pw_report *r,
 	size_t klen, vlen, i;
 	long w;
 
-	echo_bytes(t->p, t->len, echo);
+	pw_echo_bytes(t->p, t->len, echo);
 	if (!eq)
 		return fail(err, errlen,
 			    "unexpected '%s' after the address (options are "
@@ -236,7 +233,7 @@ static int parse_option(const struct token *t, struct pw_report *r,
 		if (*seen_weight)
 			return fail(err, errlen, "duplicate option 'weight'");
 		*seen_weight = true;
-		echo_bytes(val, vlen, echo);
+		pw_echo_bytes(val, vlen, echo);
 		if (vlen == 0)
 			return fail(err, errlen, "empty weight");
 		w = parse_decimal(val, vlen, 3);
@@ -264,7 +261,7 @@ static int parse_option(const struct token *t, struct pw_report *r,
 				    PW_REPORT_REASON_MAX);
 		for (i = 0; i < vlen; i++) {
 			if (!reason_char_ok(val[i])) {
-				echo_bytes(val + i, 1, echo);
+				pw_echo_bytes(val + i, 1, echo);
 				return fail(err, errlen,
 					    "character '%s' not allowed in "
 					    "reason (A-Z a-z 0-9 _ . : -)",
@@ -275,7 +272,7 @@ static int parse_option(const struct token *t, struct pw_report *r,
 		r->reason[vlen] = '\0';
 		return 0;
 	}
-	echo_bytes(t->p, klen, echo);
+	pw_echo_bytes(t->p, klen, echo);
 	return fail(err, errlen,
 		    "unknown option '%s' (options are weight and reason)",
 		    echo);
@@ -331,7 +328,7 @@ int pw_report_parse(const char *line, size_t len, struct pw_report *out,
 		if (i == len)
 			break;
 		if (ntok == sizeof(tok) / sizeof(tok[0])) {
-			echo_bytes(line + i, len - i, echo);
+			pw_echo_bytes(line + i, len - i, echo);
 			return fail(err, errlen, "too many fields at '%s'",
 				    echo);
 		}
@@ -352,7 +349,7 @@ int pw_report_parse(const char *line, size_t len, struct pw_report *out,
 	} else if (token_is(&tok[0], "good")) {
 		r.verb = PW_REPORT_GOOD;
 	} else {
-		echo_bytes(tok[0].p, tok[0].len, echo);
+		pw_echo_bytes(tok[0].p, tok[0].len, echo);
 		return fail(err, errlen,
 			    "unknown verb '%s' (expected 'invalid' or 'good')",
 			    echo);
@@ -362,7 +359,7 @@ int pw_report_parse(const char *line, size_t len, struct pw_report *out,
 		return fail(err, errlen, "'%s' needs an address",
 			    r.verb == PW_REPORT_GOOD ? "good" : "invalid");
 	if (pw_addr_parse_hostport(tok[1].p, tok[1].len, &r.family, r.addr)) {
-		echo_bytes(tok[1].p, tok[1].len, echo);
+		pw_echo_bytes(tok[1].p, tok[1].len, echo);
 		return fail(err, errlen,
 			    "'%s' is not an address (a.b.c.d, a.b.c.d:port, "
 			    "IPv6 or [IPv6]:port with port 1..%d)",

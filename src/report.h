@@ -20,11 +20,11 @@
 
 #include "cidr.h"
 
-#define PW_REPORT_LINE_MAX 512
-#define PW_REPORT_REASON_MAX 63
+#define PW_REPORT_LINE_MAX	 512
+#define PW_REPORT_REASON_MAX	 63
 #define PW_REPORT_WEIGHT_DEFAULT 10
-#define PW_REPORT_WEIGHT_MIN 1
-#define PW_REPORT_WEIGHT_MAX 100
+#define PW_REPORT_WEIGHT_MIN	 1
+#define PW_REPORT_WEIGHT_MAX	 100
 
 enum pw_report_verb { PW_REPORT_INVALID = 1, PW_REPORT_GOOD };
 
@@ -32,7 +32,7 @@ struct pw_report {
 	enum pw_report_verb verb;
 	int family; /* AF_INET / AF_INET6 */
 	uint8_t addr[16];
-	unsigned weight; /* INVALID only */
+	unsigned weight;		       /* INVALID only */
 	char reason[PW_REPORT_REASON_MAX + 1]; /* "" when absent */
 };
 
@@ -40,6 +40,13 @@ struct pw_report {
  * NULs are an error). 0, or -EINVAL with a one-line reason in err. */
 int pw_report_parse(const char *line, size_t len, struct pw_report *out,
 		    char *err, size_t errlen);
+
+/* Untrusted text made safe to log: up to PW_ECHO_MAX_CHARS bytes of s,
+ * anything not printable ASCII as \xNN, "..." when cut. out must hold
+ * PW_ECHO_BUF bytes. */
+#define PW_ECHO_MAX_CHARS 32
+#define PW_ECHO_BUF	  (PW_ECHO_MAX_CHARS * 4 + 4)
+void pw_echo_bytes(const char *s, size_t len, char *out);
 
 /* Parse "1.2.3.4", "1.2.3.4:port", "fd00::1", "[fd00::1]:port". */
 int pw_addr_parse_hostport(const char *s, size_t len, int *family,
