@@ -29,13 +29,13 @@ WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -MMD -MP -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD)/bpf
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDLIBS   := -lbpf -lelf -lz -lpcap -lconfig -ljson-c -lmicrohttpd -lm
+LDLIBS   := -lbpf -lelf -lz -lpcap -lconfig -ljson-c -lmicrohttpd -lnftnl -lmnl -lm
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -Iinclude -I/usr/include/$(ARCH_TRIPLE)
 
 # Library code shared by every program (one responsibility per file).
 LIB_SRCS := src/log.c src/cidr.c src/config.c src/dp_config.c src/datapath.c \
             src/pcap_in.c src/keytab.c src/score.c src/report.c src/duration.c \
-            src/banlist.c src/state.c src/logwatch.c
+            src/banlist.c src/state.c src/logwatch.c src/nft.c
 # The agent's modules: peerwalld, and peerwall-replay's simulated agent.
 AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/metrics.c
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
@@ -50,7 +50,7 @@ BARE_OBJ := $(BUILD)/bpf/bare.bpf.o
 
 PROGS := $(BUILD)/bin/peerwalld $(BUILD)/bin/peerwallctl \
          $(BUILD)/bin/peerwall-replay $(BUILD)/bin/pw-pcapgen $(BUILD)/bin/pw-bench \
-         $(BUILD)/bin/pw-bench-agent
+         $(BUILD)/bin/pw-bench-agent $(BUILD)/bin/pw-bench-nft
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 DP_TESTS := $(BUILD)/tests/datapath_test
 
@@ -134,6 +134,11 @@ $(BUILD)/bin/pw-bench-agent: $(BUILD)/tools/pw-bench-agent.o $(BUILD)/tools/pktb
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/bin/pw-bench-nft: $(BUILD)/tools/pw-bench-nft.o $(BUILD)/lib/libpeerwall.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bin/pw-bench: $(BUILD)/tools/pw-bench.o $(BUILD)/tools/pktbuild.o $(BUILD)/lib/libpeerwall.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
@@ -174,6 +179,7 @@ replay-test: all
 
 netns-test: all
 	$(Q)BUILD=$(BUILD) tests/netns/agent.sh
+	$(Q)BUILD=$(BUILD) tests/netns/nft.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all

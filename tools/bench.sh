@@ -119,8 +119,19 @@ else
 	echo "agent: not measured"
 fi
 
-if ! jq --argjson pps "$pps" --argjson agent "$agent" \
-	'. + {replay: {pkts_per_s: $pps}, agent: $agent}' \
+# --- 2c. nftables: 100k trusted CIDRs, emergency on/off ---------------------
+NFT=$BUILD/bin/pw-bench-nft
+echo
+echo "== nftables: $NFT bench -n 100000 -r 5"
+nft=null
+if [ -x "$NFT" ] && "$NFT" bench -n 100000 -r 5 -o "$tmp/nft.json"; then
+	nft=$(jq -c '.nft // .' "$tmp/nft.json")
+else
+	echo "nft: not measured"
+fi
+
+if ! jq --argjson pps "$pps" --argjson agent "$agent" --argjson nft "$nft" \
+	'. + {replay: {pkts_per_s: $pps}, agent: $agent, nft: $nft}' \
 	"$tmp/datapath.json" >"$tmp/bench.json" ||
 	! mv "$tmp/bench.json" "$OUT"; then
 	die "could not write $OUT"
