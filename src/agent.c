@@ -387,16 +387,13 @@ int pw_agent_init_sim(struct pw_agent *a, const struct pw_config *cfg,
 	a->n_ifaces = 1;
 	a->engine = pw_engine_new(&cfg->scoring, cfg->agent.max_peers, seed);
 	a->bans = pw_bans_new(PW_DEF_MAP_SANCTIONS * 2);
-	a->snap =
-		pw_keytab_new(sizeof(struct pw_srckey),
-			      sizeof(struct pw_snapshot), cfg->agent.max_peers);
 	a->flagged = pw_keytab_new(sizeof(struct pw_srckey), sizeof(uint32_t),
 				   PW_AGENT_SOURCES_PER_TICK * 4);
 	a->decisions = calloc(PW_AGENT_MAX_DECISIONS, sizeof(*a->decisions));
 	a->ifaces[0].rb = ring_buffer__new(pw_datapath_map_fd(dp, "attn"),
 					   pw_agent_on_attention, a, NULL);
-	if (!a->engine || !a->bans || !a->snap || !a->flagged ||
-	    !a->decisions || !a->ifaces[0].rb)
+	if (!a->engine || !a->bans || !a->flagged || !a->decisions ||
+	    !a->ifaces[0].rb)
 		return -ENOMEM;
 	pw_engine_set_posture(a->engine, cfg->agent.posture);
 	return pw_agent_sync_trusted(a);
@@ -407,7 +404,6 @@ void pw_agent_fini_sim(struct pw_agent *a)
 	ring_buffer__free(a->ifaces[0].rb);
 	pw_engine_free(a->engine);
 	pw_bans_free(a->bans);
-	pw_keytab_free(a->snap);
 	pw_keytab_free(a->flagged);
 	free(a->decisions);
 	free(a->allowed);

@@ -31,9 +31,8 @@
  * slots of the flagged table. */
 #define PW_AGENT_SCORE_BUDGET_MS 100
 #define PW_AGENT_SWEEP_CHUNK	 4096
-/* Snapshot slots examined per tick for idle-source expiry. */
-#define PW_AGENT_SWEEP_PER_TICK 8192
-/* A source unseen this long is forgotten by the snapshot table. */
+/* A source's last datapath deltas (pps, drops per tick) are shown to
+ * operators while it was seen within this long. */
 #define PW_AGENT_IDLE_S 600
 
 struct ring_buffer;
@@ -52,13 +51,6 @@ struct pw_srckey {
 	uint8_t family; /* 4 or 6 */
 	uint8_t prefixlen;
 	uint8_t addr[16];
-};
-
-/* Last counters seen of a source, to turn datapath totals into deltas. */
-struct pw_snapshot {
-	uint64_t packets, syns, drops;
-	uint64_t last_ns;	     /* agent clock when last flagged */
-	uint64_t d_packets, d_drops; /* deltas of the last tick (for top) */
 };
 
 struct pw_agent_counters {
@@ -81,9 +73,9 @@ struct pw_agent {
 	size_t n_ifaces;
 	struct pw_engine *engine;
 	struct pw_bans *bans;
-	struct pw_keytab *snap;	   /* pw_srckey -> pw_snapshot */
+	/* The datapath's last totals per source (turned into deltas) are
+	 * kept by the engine: pw_engine_observe_totals(). */
 	struct pw_keytab *flagged; /* pw_srckey -> (flags) this tick */
-	size_t snap_cursor;
 	size_t flag_cursor;	 /* the flagged sweep resumes here next tick */
 	size_t flag_taken;	 /* flagged sources taken this tick */
 	struct pw_cidr *allowed; /* runtime trusted additions */

@@ -149,8 +149,10 @@ static json_object *json_peer(const struct pw_agent *a,
 {
 	static const char *const sig_names[PW_SIG_NR] = {"syn", "drop", "pkt",
 							 "invalid", "log"};
-	struct pw_srckey k = pw_srckey_from_cidr(&p->key);
-	const struct pw_snapshot *snap = pw_keytab_get(a->snap, &k);
+	uint64_t now = pw_agent_now_ns(a);
+	/* The last tick's deltas, while the source is still around. */
+	bool recent = now <= p->last_seen_ns ||
+		      now - p->last_seen_ns <= PW_AGENT_IDLE_S * 1000000000ull;
 	json_object *o = json_object_new_object();
 	json_object *ctr = json_object_new_object();
 
@@ -169,10 +171,10 @@ static json_object *json_peer(const struct pw_agent *a,
 	json_object_object_add(o, "counters", ctr);
 	json_object_object_add(
 		o, "pps",
-		json_object_new_int64(snap ? (int64_t)snap->d_packets : 0));
+		json_object_new_int64(recent ? (int64_t)p->d_packets : 0));
 	json_object_object_add(
 		o, "drops_per_tick",
-		json_object_new_int64(snap ? (int64_t)snap->d_drops : 0));
+		json_object_new_int64(recent ? (int64_t)p->d_drops : 0));
 	if (p->ban_until_ns)
 		json_object_object_add(
 			o, "ban_remaining_s",
@@ -258,38 +260,6 @@ static int cmd_status(struct ctl_req *r)
 	return 0;
 }
 
-enum top_by { TOP_SCORE, TOP_PPS, TOP_DROPS };
-
-struct top_ctx {
-	const struct pw_agent *a;
-	enum top_by by;
-	struct pw_srckey *keys;
-	uint64_t *vals;
-	size_t n, max;
-};
-
-/* Keep the max highest values seen (insertion into a small sorted array:
- * operators ask for tens, not thousands). */
-static bool top_visit(const void *key, void *val, void *arg)
-{
-	struct top_ctx *t = arg;
-	const struct pw_snapshot *s = val;
-	uint64_t v = t->by == TOP_PPS ? s->d_packets : s->d_drops;
-	size_t i;
-
-	if (!v || (t->n == t->max && v <= t->vals[t->n - 1]))
-		return false;
-	if (t->n < t->max)
-		t->n++;
-	for (i = t->n - 1; i > 0 && t->vals[i - 1] < v; i--) {
-		t->vals[i] = t->vals[i - 1];
-		t->keys[i] = t->keys[i - 1];
-	}
-	t->vals[i] = v;
-	memcpy(&t->keys[i], key, sizeof(t->keys[i]));
-	return false;
-}
-
 static int cmd_top(struct ctl_req *r)
 {
 	struct pw_agent *a = r->a;
@@ -308,33 +278,12 @@ static int cmd_top(struct ctl_req *r)
 	if (!by || !strcmp(by, "score")) {
 		cnt = pw_engine_top(a->engine, pw_agent_now_ns(a), info, n);
 	} else if (!strcmp(by, "pps") || !strcmp(by, "drops")) {
-		struct top_ctx t = {.a = a,
-				    .by = by[0] == 'p' ? TOP_PPS : TOP_DROPS,
-				    .max = n};
-		size_t cursor = 0;
-
-		t.keys = calloc(n ? n : 1, sizeof(*t.keys));
-		t.vals = calloc(n ? n : 1, sizeof(*t.vals));
-		if (t.keys && t.vals && n) {
-			while (pw_keytab_sweep(a->snap, &cursor, 1 << 16,
-					       top_visit, &t))
-				;
-			for (size_t i = 0; i < t.n; i++) {
-				struct pw_cidr c =
-					pw_srckey_to_cidr(&t.keys[i]);
-
-				if (pw_engine_peer(a->engine, &c,
-						   pw_agent_now_ns(a),
-						   &info[cnt])) {
-					memset(&info[cnt], 0,
-					       sizeof(info[cnt]));
-					info[cnt].key = c;
-				}
-				cnt++;
-			}
-		}
-		free(t.keys);
-		free(t.vals);
+		/* The last tick's deltas of sources seen recently (the
+		 * values of a source gone quiet are its last ones). */
+		cnt = pw_engine_top_by(
+			a->engine, by[0] == 'p' ? PW_TOP_PACKETS : PW_TOP_DROPS,
+			pw_agent_now_ns(a), PW_AGENT_IDLE_S * 1000000000ull,
+			info, n);
 	} else {
 		free(info);
 		return fail(r, -EINVAL, "'by' must be score, pps or drops");

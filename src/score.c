@@ -25,12 +25,16 @@
  *
  * Cost. The agent may track a million sources, so nothing per tick is
  * O(sources): a source is touched when it was observed since the last
- * tick (the dirty list) or when something about it falls due (a min-heap
+ * tick (the dirty ones) or when something about it falls due (a min-heap
  * of due times: ban expiry, the end of a level's minimum time, probation,
  * an operator hold, the end of its "recently established" window, the
  * pruning of a prefix's recent bans). Counters decay lazily from the
  * source's last update. Operator lookups (top, history, set_trusted) walk
  * the table; they are rare.
+ *
+ * The datapath's running totals (packets, SYNs, drops) are kept per node
+ * and turned into deltas here (pw_engine_observe_totals), so the agent
+ * keeps no per-source table of its own.
  *
  * Memory. Nodes live in fixed-size chunks (pointers stay valid while the
  * table grows) and are found through a hash keyed by SipHash with a key
@@ -40,6 +44,13 @@
  * sanctioned sources are never in that list. Sanctions themselves (bans,
  * holds, prefix records) may exceed max_peers: a ban must never be lost to
  * make room, the same rule the datapath's sanction table follows.
+ * A node holds what every source needs (168 bytes: packed key, links,
+ * counters, the datapath totals turned into deltas); what only sanctioned,
+ * credited or struck sources need (timers, strikes, credit, the prefix
+ * record) lives in a side record allocated the first time it is set and
+ * kept until the node is forgotten. Signals observed since the last tick
+ * wait in a stack of pending entries, one per dirty source, rather than in
+ * every node. The due heap holds (due time, node) pairs.
  *
  * Decisions. pw_engine_tick fills the caller's array; when it is full the
  * engine stops touching sources (they stay due or dirty for the next tick)
@@ -64,9 +75,16 @@
 #define MAX_DURATION_S 1.8e10
 /* The self-isolation guard's rate window. */
 #define GUARD_WINDOW_NS (60ull * 1000000000ull)
-/* Nodes per allocation chunk: a chunk is about 1 MiB. */
+/* Nodes per allocation chunk: a chunk is about 0.7 MB. */
 #define CHUNK_SHIFT 12
 #define CHUNK_NODES (1u << CHUNK_SHIFT)
+/* Side records per allocation chunk (about 90 kB). */
+#define SIDE_SHIFT 10
+#define SIDE_CHUNK (1u << SIDE_SHIFT)
+/* Side records one node_update() may need: the node and its prefix. */
+#define SIDE_PER_UPDATE 2
+/* Pending entries kept allocated once the stack is empty again. */
+#define PEND_KEEP 65536u
 /* How far eviction looks from the idle end of the LRU for a source with
  * no strikes and no penalty before taking the idlest one anyway. */
 #define EVICT_SCAN_NODES 16
@@ -75,9 +93,16 @@
 #define MIN_BUCKETS	64u
 #define MAX_BUCKETS	(1u << 24)
 
+/* A canonical source key, packed: no padding, 18 bytes. */
+struct nkey {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t prefixlen;
+	uint8_t addr[16];
+};
+
 /* One source recently banned inside a prefix. */
 struct recent_ban {
-	struct pw_cidr key;
+	struct nkey key;
 	uint64_t at_ns;
 };
 
@@ -88,39 +113,67 @@ struct agg {
 	struct recent_ban ban[];
 };
 
-struct node {
-	struct pw_cidr key;
-	uint32_t idx;	       /* own index */
-	uint32_t hnext;	       /* hash chain, or free list */
-	uint32_t dnext;	       /* dirty list */
-	uint32_t lprev, lnext; /* LRU of evictable nodes */
-	uint32_t heap_idx;     /* position in the due heap, NIL if absent */
-	uint32_t trusted_gen;
-	uint8_t state, cause;		/* enum pw_peer_state, enum pw_cause */
-	uint8_t hold_state, hold_cause; /* operator/prefix level floor */
-	uint8_t ignored_state; /* highest would-be state counted (trusted) */
-	bool in_use, dirty, in_lru, trusted;
-	bool observed;	  /* signals were seen (not only a sanction) */
-	bool est_counted; /* counted in n_est_recent */
-	bool has_credit;  /* last_credit_ns is meaningful */
-	bool ban_est;	  /* counted in n_banned_est */
-	bool guard_held;  /* quarantined because the guard refused a ban */
-	unsigned strikes;
-	unsigned pend_good;
-	int64_t strike_clock_ns; /* engine time the clean period started */
-	double counter[PW_SIG_NR];
-	double pend[PW_SIG_NR]; /* observed since the last tick */
-	double credit, score;
-	uint64_t updated_ns; /* counters decayed up to here */
-	uint64_t last_seen_ns, last_est_ns, last_credit_ns;
+/* What only some sources need: those that were ever in a state other
+ * than normal, held, banned, credited, struck, or are a prefix with a
+ * record. Read through sd() (a node without one reads zeros), written
+ * through sw() (which creates it). */
+struct side {
 	uint64_t state_since_ns;
 	uint64_t level_until_ns; /* the datapath level we emitted ends */
 	uint64_t hold_until_ns;	 /* 0 none, FOREVER until lifted */
 	uint64_t probation_until_ns;
 	uint64_t ban_until_ns; /* 0 none, FOREVER until lifted */
-	uint64_t due_ns;
+	uint64_t last_credit_ns;
+	int64_t strike_clock_ns; /* engine time the clean period started */
+	double credit;
 	struct agg *agg;
+	unsigned strikes;
+	uint32_t next_free;		/* free list */
+	uint8_t hold_state, hold_cause; /* operator/prefix level floor */
+	bool has_credit;		/* last_credit_ns is meaningful */
+	bool ban_est;			/* counted in n_banned_est */
+	bool guard_held; /* quarantined because the guard refused a ban */
 };
+
+/* Signals of one dirty source observed since the last tick. */
+struct pend {
+	double v[PW_SIG_NR];
+	uint32_t node;
+	unsigned good;
+};
+
+struct heap_ent {
+	uint64_t due_ns;
+	uint32_t idx;
+};
+
+/* One source, 168 bytes: the hash chain and key first (what a lookup
+ * reads), then links, then times, totals and counters. */
+struct node {
+	uint32_t hnext; /* hash chain, or free list */
+	struct nkey key;
+	uint8_t state, cause;  /* enum pw_peer_state, enum pw_cause */
+	uint32_t idx;	       /* own index */
+	uint32_t dslot;	       /* pending entry: dirty; NIL: not dirty */
+	uint32_t lprev, lnext; /* LRU of evictable nodes */
+	uint32_t heap_idx;     /* position in the due heap, NIL if absent */
+	uint32_t trusted_gen;
+	uint32_t side;	       /* side record, NIL if none */
+	uint8_t ignored_state; /* highest would-be state counted (trusted) */
+	bool in_use : 1, in_lru : 1, trusted : 1;
+	bool observed : 1;    /* signals were seen (not only a sanction) */
+	bool est_counted : 1; /* counted in n_est_recent */
+	uint64_t updated_ns;  /* counters decayed up to here */
+	uint64_t last_seen_ns, last_est_ns;
+	/* Datapath totals last given (pw_engine_observe_totals), and the
+	 * deltas they made. */
+	uint64_t tot_packets, tot_syns, tot_drops;
+	uint64_t d_packets, d_drops;
+	double counter[PW_SIG_NR];
+	double score;
+};
+
+_Static_assert(sizeof(struct node) == 168, "struct node grew");
 
 struct pw_engine {
 	struct pw_score_params p;
@@ -132,9 +185,16 @@ struct pw_engine {
 	uint32_t *buckets, bucket_mask;
 	uint64_t hkey[2];
 
-	uint32_t dirty_head;
+	struct side **side_chunks;
+	uint32_t n_side_chunks, side_chunks_cap, side_free, side_n_free;
+	struct side side_sink; /* written if a side record could not be had */
+
+	/* Dirty sources: a stack, so the last observed is scored first. */
+	struct pend *pend;
+	uint32_t pend_len, pend_cap;
 	uint32_t lru_head, lru_tail;
-	uint32_t *heap, heap_len, heap_cap;
+	struct heap_ent *heap;
+	uint32_t heap_len, heap_cap;
 
 	struct pw_cidr *trusted;
 	size_t n_trusted;
@@ -215,10 +275,31 @@ static double rng_unit(struct pw_engine *e)
 	return (double)(splitmix64(&e->rng) >> 11) * 0x1.0p-53;
 }
 
-static bool key_eq(const struct pw_cidr *a, const struct pw_cidr *b)
+static bool key_eq(const struct nkey *a, const struct nkey *b)
 {
-	return a->family == b->family && a->prefixlen == b->prefixlen &&
-	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* Canonical pw_cidr <-> packed key. */
+static struct nkey nkey_of(const struct pw_cidr *c)
+{
+	struct nkey k;
+
+	k.family = (uint8_t)c->family;
+	k.prefixlen = c->prefixlen;
+	memcpy(k.addr, c->addr, sizeof(k.addr));
+	return k;
+}
+
+static struct pw_cidr cidr_of(const struct nkey *k)
+{
+	struct pw_cidr c;
+
+	memset(&c, 0, sizeof(c));
+	c.family = k->family;
+	c.prefixlen = k->prefixlen;
+	memcpy(c.addr, k->addr, sizeof(c.addr));
+	return c;
 }
 
 /* Validate and canonicalise a key: host bits cleared, padding zeroed, so
@@ -260,7 +341,7 @@ static void sipround(uint64_t v[4])
 }
 
 /* SipHash-2-4 of the 24-byte key (family, prefixlen, address). */
-static uint64_t key_hash(const struct pw_engine *e, const struct pw_cidr *k)
+static uint64_t key_hash(const struct pw_engine *e, const struct nkey *k)
 {
 	uint64_t v[4] = {
 		e->hkey[0] ^ 0x736f6d6570736575ull,
@@ -308,10 +389,154 @@ static bool cidr_trusted(const struct pw_engine *e, const struct pw_cidr *c)
 static bool node_trusted(struct pw_engine *e, struct node *n)
 {
 	if (n->trusted_gen != e->trusted_gen) {
-		n->trusted = cidr_trusted(e, &n->key);
+		struct pw_cidr c = cidr_of(&n->key);
+
+		n->trusted = cidr_trusted(e, &c);
 		n->trusted_gen = e->trusted_gen;
 	}
 	return n->trusted;
+}
+
+/* --- side records -------------------------------------------------------- */
+
+static const struct side side_none;
+
+static struct side *side_at(const struct pw_engine *e, uint32_t i)
+{
+	return &e->side_chunks[i >> SIDE_SHIFT][i & (SIDE_CHUNK - 1)];
+}
+
+/* For reading: the node's side record, or zeros. */
+static const struct side *sd(const struct pw_engine *e, const struct node *n)
+{
+	return n->side == NIL ? &side_none : side_at(e, n->side);
+}
+
+static int side_grow(struct pw_engine *e)
+{
+	struct side *c;
+	uint32_t base, i;
+
+	if (e->n_side_chunks >= (NIL >> SIDE_SHIFT))
+		return -ENOSPC;
+	if (e->n_side_chunks == e->side_chunks_cap) {
+		uint32_t cap = e->side_chunks_cap ? 2 * e->side_chunks_cap : 16;
+		struct side **sc = realloc(e->side_chunks, cap * sizeof(*sc));
+
+		if (!sc)
+			return -ENOMEM;
+		e->side_chunks = sc;
+		e->side_chunks_cap = cap;
+	}
+	c = malloc(SIDE_CHUNK * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	base = e->n_side_chunks * SIDE_CHUNK;
+	e->side_chunks[e->n_side_chunks++] = c;
+	for (i = SIDE_CHUNK; i-- > 0;) {
+		c[i].agg = NULL;
+		c[i].next_free = e->side_free;
+		e->side_free = base + i;
+	}
+	e->side_n_free += SIDE_CHUNK;
+	return 0;
+}
+
+/* Make sure the next k side records can be created without allocating:
+ * every path that may create one reserves first, and fails (or, in a
+ * tick, stops) cleanly when memory is short. */
+static int side_reserve(struct pw_engine *e, unsigned k)
+{
+	while (e->side_n_free < k) {
+		int ret = side_grow(e);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* For writing: the node's side record, created (zeroed) if it has none. */
+static struct side *sw(struct pw_engine *e, struct node *n)
+{
+	struct side *x;
+
+	if (n->side != NIL)
+		return side_at(e, n->side);
+	/* Not expected: callers reserve. The write is lost, not the node. */
+	if (!e->side_n_free && side_grow(e))
+		return &e->side_sink;
+	n->side = e->side_free;
+	x = side_at(e, n->side);
+	e->side_free = x->next_free;
+	e->side_n_free--;
+	memset(x, 0, sizeof(*x));
+	x->next_free = NIL;
+	return x;
+}
+
+static void side_release(struct pw_engine *e, struct node *n)
+{
+	struct side *x;
+
+	if (n->side == NIL)
+		return;
+	x = side_at(e, n->side);
+	free(x->agg);
+	x->agg = NULL;
+	x->next_free = e->side_free;
+	e->side_free = n->side;
+	e->side_n_free++;
+	n->side = NIL;
+}
+
+/* --- pending signals of dirty sources ------------------------------------ */
+
+/* Room for one more dirty source. */
+static int pend_reserve(struct pw_engine *e)
+{
+	struct pend *p;
+	uint32_t cap;
+
+	if (e->pend_len < e->pend_cap)
+		return 0;
+	if (e->pend_cap >= NIL / 2)
+		return -ENOSPC;
+	cap = e->pend_cap ? 2 * e->pend_cap : 256;
+	p = realloc(e->pend, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	e->pend = p;
+	e->pend_cap = cap;
+	return 0;
+}
+
+/* The node's pending entry, made dirty if it was not (after
+ * pend_reserve()). */
+static struct pend *pend_of(struct pw_engine *e, struct node *n)
+{
+	struct pend *pd;
+
+	if (n->dslot != NIL)
+		return &e->pend[n->dslot];
+	n->dslot = e->pend_len++;
+	pd = &e->pend[n->dslot];
+	memset(pd, 0, sizeof(*pd));
+	pd->node = n->idx;
+	return pd;
+}
+
+static void pend_shrink(struct pw_engine *e)
+{
+	struct pend *p;
+
+	if (e->pend_len || e->pend_cap <= PEND_KEEP)
+		return;
+	p = realloc(e->pend, PEND_KEEP * sizeof(*p));
+	if (p) {
+		e->pend = p;
+		e->pend_cap = PEND_KEEP;
+	}
 }
 
 /* --- node table ---------------------------------------------------------- */
@@ -341,7 +566,7 @@ static int pool_grow(struct pw_engine *e)
 	return 0;
 }
 
-static uint32_t lookup(const struct pw_engine *e, const struct pw_cidr *k)
+static uint32_t lookup(const struct pw_engine *e, const struct nkey *k)
 {
 	uint32_t i = e->buckets[key_hash(e, k) & e->bucket_mask];
 
@@ -355,34 +580,40 @@ static uint32_t lookup(const struct pw_engine *e, const struct pw_cidr *k)
 	return NIL;
 }
 
+/* A canonical key's node, or NIL. */
+static uint32_t lookup_cidr(const struct pw_engine *e, const struct pw_cidr *c)
+{
+	struct nkey k = nkey_of(c);
+
+	return lookup(e, &k);
+}
+
 /* --- due heap (min-heap on due_ns) --------------------------------------- */
 
-static void heap_put(struct pw_engine *e, uint32_t pos, uint32_t idx)
+static void heap_put(struct pw_engine *e, uint32_t pos, struct heap_ent he)
 {
-	e->heap[pos] = idx;
-	node_at(e, idx)->heap_idx = pos;
+	e->heap[pos] = he;
+	node_at(e, he.idx)->heap_idx = pos;
 }
 
 static void heap_up(struct pw_engine *e, uint32_t pos)
 {
-	uint32_t idx = e->heap[pos];
-	uint64_t due = node_at(e, idx)->due_ns;
+	struct heap_ent he = e->heap[pos];
 
 	while (pos > 0) {
 		uint32_t parent = (pos - 1) / 2;
 
-		if (node_at(e, e->heap[parent])->due_ns <= due)
+		if (e->heap[parent].due_ns <= he.due_ns)
 			break;
 		heap_put(e, pos, e->heap[parent]);
 		pos = parent;
 	}
-	heap_put(e, pos, idx);
+	heap_put(e, pos, he);
 }
 
 static void heap_down(struct pw_engine *e, uint32_t pos)
 {
-	uint32_t idx = e->heap[pos];
-	uint64_t due = node_at(e, idx)->due_ns;
+	struct heap_ent he = e->heap[pos];
 
 	for (;;) {
 		uint32_t c = 2 * pos + 1;
@@ -390,15 +621,14 @@ static void heap_down(struct pw_engine *e, uint32_t pos)
 		if (c >= e->heap_len)
 			break;
 		if (c + 1 < e->heap_len &&
-		    node_at(e, e->heap[c + 1])->due_ns <
-			    node_at(e, e->heap[c])->due_ns)
+		    e->heap[c + 1].due_ns < e->heap[c].due_ns)
 			c++;
-		if (node_at(e, e->heap[c])->due_ns >= due)
+		if (e->heap[c].due_ns >= he.due_ns)
 			break;
 		heap_put(e, pos, e->heap[c]);
 		pos = c;
 	}
-	heap_put(e, pos, idx);
+	heap_put(e, pos, he);
 }
 
 static int heap_set(struct pw_engine *e, struct node *n, uint64_t due_ns)
@@ -406,19 +636,19 @@ static int heap_set(struct pw_engine *e, struct node *n, uint64_t due_ns)
 	if (n->heap_idx == NIL) {
 		if (e->heap_len == e->heap_cap) {
 			uint32_t cap = e->heap_cap ? 2 * e->heap_cap : 64;
-			uint32_t *h = realloc(e->heap, cap * sizeof(*h));
+			struct heap_ent *h = realloc(e->heap, cap * sizeof(*h));
 
 			if (!h)
 				return -ENOMEM;
 			e->heap = h;
 			e->heap_cap = cap;
 		}
-		n->due_ns = due_ns;
-		heap_put(e, e->heap_len++, n->idx);
+		heap_put(e, e->heap_len++,
+			 (struct heap_ent){.due_ns = due_ns, .idx = n->idx});
 		heap_up(e, n->heap_idx);
 		return 0;
 	}
-	n->due_ns = due_ns;
+	e->heap[n->heap_idx].due_ns = due_ns;
 	heap_up(e, n->heap_idx);
 	heap_down(e, n->heap_idx);
 	return 0;
@@ -426,7 +656,8 @@ static int heap_set(struct pw_engine *e, struct node *n, uint64_t due_ns)
 
 static void heap_remove(struct pw_engine *e, struct node *n)
 {
-	uint32_t pos = n->heap_idx, last, moved;
+	uint32_t pos = n->heap_idx, last;
+	struct heap_ent moved;
 
 	if (pos == NIL)
 		return;
@@ -437,7 +668,7 @@ static void heap_remove(struct pw_engine *e, struct node *n)
 	moved = e->heap[last];
 	heap_put(e, pos, moved);
 	heap_up(e, pos);
-	heap_down(e, node_at(e, moved)->heap_idx);
+	heap_down(e, node_at(e, moved.idx)->heap_idx);
 }
 
 /* --- LRU of evictable nodes ---------------------------------------------- */
@@ -471,16 +702,18 @@ static void lru_append(struct pw_engine *e, struct node *n)
 }
 
 /* Only sources with nothing to remember but counters may be forgotten. */
-static bool lru_eligible(const struct node *n)
+static bool lru_eligible(const struct pw_engine *e, const struct node *n)
 {
-	return n->state == PW_ST_NORMAL && !n->hold_until_ns &&
-	       !n->probation_until_ns && !n->ban_until_ns &&
-	       !(n->agg && n->agg->n);
+	const struct side *x = sd(e, n);
+
+	return n->state == PW_ST_NORMAL && !x->hold_until_ns &&
+	       !x->probation_until_ns && !x->ban_until_ns &&
+	       !(x->agg && x->agg->n);
 }
 
 static void lru_sync(struct pw_engine *e, struct node *n)
 {
-	bool ok = lru_eligible(n);
+	bool ok = lru_eligible(e, n);
 
 	if (ok && !n->in_lru)
 		lru_append(e, n);
@@ -510,9 +743,9 @@ static void node_free(struct pw_engine *e, struct node *n)
 	lru_unlink(e, n);
 	if (n->est_counted)
 		e->n_est_recent--;
-	if (n->ban_est)
+	if (sd(e, n)->ban_est)
 		e->n_banned_est--;
-	free(n->agg);
+	side_release(e, n);
 	memset(n, 0, sizeof(*n));
 	n->idx = idx;
 	n->hnext = e->free_head;
@@ -531,10 +764,10 @@ static bool evict_one(struct pw_engine *e)
 	for (k = 0; i != NIL && k < EVICT_SCAN_NODES; k++) {
 		struct node *n = node_at(e, i);
 
-		if (!n->dirty) {
+		if (n->dslot == NIL) {
 			if (fallback == NIL)
 				fallback = i;
-			if (n->strikes == 0 && n->score <= 0) {
+			if (sd(e, n)->strikes == 0 && n->score <= 0) {
 				pick = i;
 				break;
 			}
@@ -552,9 +785,10 @@ static bool evict_one(struct pw_engine *e)
 
 /* Find or create the node for a canonical key. Sanction records (bans,
  * holds, prefixes) may exceed max_peers; observed sources evict. */
-static int node_get(struct pw_engine *e, const struct pw_cidr *k, bool sanction,
+static int node_get(struct pw_engine *e, const struct pw_cidr *c, bool sanction,
 		    struct node **out)
 {
+	struct nkey nk = nkey_of(c), *k = &nk;
 	uint32_t idx = lookup(e, k), b;
 	struct node *n;
 	int ret;
@@ -576,7 +810,7 @@ static int node_get(struct pw_engine *e, const struct pw_cidr *k, bool sanction,
 	memset(n, 0, sizeof(*n));
 	n->idx = idx;
 	n->key = *k;
-	n->heap_idx = n->lprev = n->lnext = n->dnext = NIL;
+	n->heap_idx = n->lprev = n->lnext = n->dslot = n->side = NIL;
 	n->in_use = true;
 	b = (uint32_t)(key_hash(e, k) & e->bucket_mask);
 	n->hnext = e->buckets[b];
@@ -647,12 +881,12 @@ static void emit_node(struct pw_engine *e, const struct node *n,
 	struct pw_decision d;
 
 	memset(&d, 0, sizeof(d));
-	d.cidr = n->key;
+	d.cidr = cidr_of(&n->key);
 	d.action = action;
 	d.state = st;
 	d.cause = cause ? cause : PW_CAUSE_SPOOFABLE;
 	d.ttl_s = ttl_s;
-	d.strikes = n->strikes;
+	d.strikes = sd(e, n)->strikes;
 	d.score = n->score;
 	d.guard_limited = guard;
 	emit(e, &d);
@@ -665,26 +899,28 @@ static double posture_scale(const struct pw_engine *e)
 	return e->p.posture_scale[e->posture];
 }
 
-static bool on_probation(const struct node *n, uint64_t now_ns)
+static bool on_probation(const struct side *x, uint64_t now_ns)
 {
-	return n->probation_until_ns && now_ns < n->probation_until_ns;
+	return x->probation_until_ns && now_ns < x->probation_until_ns;
 }
 
-static bool hold_active(const struct node *n, uint64_t now_ns)
+static bool hold_active(const struct side *x, uint64_t now_ns)
 {
-	return n->hold_until_ns && now_ns < n->hold_until_ns;
+	return x->hold_until_ns && now_ns < x->hold_until_ns;
 }
 
 /* The lowest state the node may be in: watch on probation, an operator's
  * or a prefix's level while it lasts. */
-static enum pw_peer_state node_floor(const struct node *n, uint64_t now_ns)
+static enum pw_peer_state node_floor(const struct pw_engine *e,
+				     const struct node *n, uint64_t now_ns)
 {
+	const struct side *x = sd(e, n);
 	enum pw_peer_state f = PW_ST_NORMAL;
 
-	if (on_probation(n, now_ns))
+	if (on_probation(x, now_ns))
 		f = PW_ST_WATCH;
-	if (hold_active(n, now_ns) && n->hold_state > f)
-		f = n->hold_state;
+	if (hold_active(x, now_ns) && x->hold_state > f)
+		f = x->hold_state;
 	return f;
 }
 
@@ -693,7 +929,7 @@ static double threshold(const struct pw_engine *e, const struct node *n,
 {
 	double t = e->p.threshold[st] * posture_scale(e);
 
-	if (on_probation(n, now_ns))
+	if (on_probation(sd(e, n), now_ns))
 		t *= e->p.probation_factor;
 	return t;
 }
@@ -743,6 +979,7 @@ static void counters_at(const struct pw_engine *e, const struct node *n,
 	double dt_s = now_ns > n->updated_ns
 			      ? (double)(now_ns - n->updated_ns) / NS_PER_S
 			      : 0;
+	const struct pend *pd = n->dslot != NIL ? &e->pend[n->dslot] : NULL;
 	int s;
 
 	for (s = 0; s < PW_SIG_NR; s++) {
@@ -751,7 +988,7 @@ static void counters_at(const struct pw_engine *e, const struct node *n,
 			continue;
 		}
 		out[s] = n->counter[s] * exp2(-dt_s / e->p.sig[s].half_life_s) +
-			 n->pend[s];
+			 (pd ? pd->v[s] : 0);
 		if (out[s] < COUNTER_EPSILON)
 			out[s] = 0;
 	}
@@ -775,10 +1012,11 @@ static void decay_to(const struct pw_engine *e, struct node *n, uint64_t now_ns)
 
 /* Signals observed since the last tick (pend) are kept: they arrived after
  * the ban or the pardon and belong to the fresh start. */
-static void counters_reset(struct node *n, uint64_t now_ns)
+static void counters_reset(struct pw_engine *e, struct node *n, uint64_t now_ns)
 {
 	memset(n->counter, 0, sizeof(n->counter));
-	n->credit = 0;
+	if (n->side != NIL)
+		sw(e, n)->credit = 0;
 	n->score = 0;
 	n->updated_ns = now_ns;
 }
@@ -808,11 +1046,11 @@ static void strikes_at(const struct pw_engine *e, unsigned strikes,
 	*out_clock_ns = clock_ns + (int64_t)k * period;
 }
 
-static void strikes_decay(const struct pw_engine *e, struct node *n,
+static void strikes_decay(const struct pw_engine *e, struct side *x,
 			  uint64_t now_ns)
 {
-	strikes_at(e, n->strikes, n->strike_clock_ns, itime(e, now_ns),
-		   &n->strikes, &n->strike_clock_ns);
+	strikes_at(e, x->strikes, x->strike_clock_ns, itime(e, now_ns),
+		   &x->strikes, &x->strike_clock_ns);
 }
 
 /* Recently established or credited: spoofable signals must not cut it
@@ -820,19 +1058,27 @@ static void strikes_decay(const struct pw_engine *e, struct node *n,
 static bool node_protected(const struct pw_engine *e, const struct node *n,
 			   uint64_t now_ns)
 {
+	const struct side *x = sd(e, n);
+
 	if (n->est_counted)
 		return true;
-	return n->has_credit &&
-	       now_ns - n->last_credit_ns < s_to_ns(e->p.established_window_s);
+	return x->has_credit &&
+	       now_ns - x->last_credit_ns < s_to_ns(e->p.established_window_s);
 }
 
-static void set_state(struct node *n, enum pw_peer_state st, uint64_t now_ns)
+/* A change of state always has a side record to write: one of the two
+ * states is not normal. */
+static void set_state(struct pw_engine *e, struct node *n,
+		      enum pw_peer_state st, uint64_t now_ns)
 {
+	struct side *x;
+
 	if (st == n->state)
 		return;
+	x = sw(e, n);
 	n->state = st;
-	n->state_since_ns = now_ns;
-	n->guard_held = false;
+	x->state_since_ns = now_ns;
+	x->guard_held = false;
 }
 
 /* When the datapath level for st ends: with the hold or probation that
@@ -841,12 +1087,14 @@ static void set_state(struct node *n, enum pw_peer_state st, uint64_t now_ns)
 static uint64_t level_until(const struct pw_engine *e, const struct node *n,
 			    enum pw_peer_state st, uint64_t now_ns)
 {
+	const struct side *x = sd(e, n);
+
 	if (st == PW_ST_NORMAL)
 		return 0;
-	if (hold_active(n, now_ns) && st == n->hold_state)
-		return n->hold_until_ns;
-	if (on_probation(n, now_ns) && st == PW_ST_WATCH)
-		return n->probation_until_ns;
+	if (hold_active(x, now_ns) && st == x->hold_state)
+		return x->hold_until_ns;
+	if (on_probation(x, now_ns) && st == PW_ST_WATCH)
+		return x->probation_until_ns;
 	return time_add(now_ns, e->p.min_state_s[st]);
 }
 
@@ -854,9 +1102,11 @@ static void emit_level(struct pw_engine *e, struct node *n,
 		       enum pw_peer_state st, enum pw_cause cause,
 		       uint64_t now_ns, bool guard)
 {
-	n->level_until_ns = level_until(e, n, st, now_ns);
+	struct side *x = sw(e, n);
+
+	x->level_until_ns = level_until(e, n, st, now_ns);
 	emit_node(e, n, PW_ACT_LEVEL, st, cause,
-		  ttl_of(n->level_until_ns, now_ns), guard);
+		  ttl_of(x->level_until_ns, now_ns), guard);
 }
 
 /* --- self-isolation guard ------------------------------------------------ */
@@ -902,18 +1152,23 @@ static void heap_sched(struct pw_engine *e, struct node *n, uint64_t now_ns);
 
 static void lift_ban_accounting(struct pw_engine *e, struct node *n)
 {
-	if (n->ban_est) {
-		n->ban_est = false;
+	struct side *x;
+
+	if (n->side == NIL)
+		return; /* never banned: nothing to lift */
+	x = sw(e, n);
+	if (x->ban_est) {
+		x->ban_est = false;
 		e->n_banned_est--;
 	}
-	n->ban_until_ns = 0;
+	x->ban_until_ns = 0;
 }
 
 static void agg_prune(const struct pw_engine *e, struct node *n,
 		      uint64_t now_ns)
 {
 	uint64_t win_ns = s_to_ns(e->p.prefix_window_s);
-	struct agg *a = n->agg;
+	struct agg *a = sd(e, n)->agg;
 	unsigned i, j;
 
 	if (!a)
@@ -931,14 +1186,16 @@ static void agg_prune(const struct pw_engine *e, struct node *n,
 static void prefix_hold(struct pw_engine *e, struct node *pn,
 			enum pw_peer_state st, uint64_t now_ns, bool guard)
 {
-	if (hold_active(pn, now_ns) && pn->hold_state > st)
-		st = pn->hold_state;
-	pn->hold_state = st;
-	pn->hold_until_ns = time_add(now_ns, e->p.prefix_window_s);
-	pn->hold_cause = PW_CAUSE_PREFIX;
+	struct side *x = sw(e, pn);
+
+	if (hold_active(x, now_ns) && x->hold_state > st)
+		st = x->hold_state;
+	x->hold_state = st;
+	x->hold_until_ns = time_add(now_ns, e->p.prefix_window_s);
+	x->hold_cause = PW_CAUSE_PREFIX;
 	pn->cause = PW_CAUSE_PREFIX;
 	if (st > pn->state)
-		set_state(pn, st, now_ns);
+		set_state(e, pn, st, now_ns);
 	emit_level(e, pn, pn->state, PW_CAUSE_PREFIX, now_ns, guard);
 }
 
@@ -958,6 +1215,7 @@ static void prefix_note(struct pw_engine *e, const struct node *n,
 	unsigned i, oldest = 0;
 	struct pw_cidr pk;
 	struct node *pn;
+	struct side *x;
 	struct agg *a;
 
 	if (!cap || n->key.prefixlen <= bits)
@@ -970,12 +1228,13 @@ static void prefix_note(struct pw_engine *e, const struct node *n,
 		return;
 	if (pn->state == PW_ST_BANNED)
 		goto out;
-	if (!pn->agg) {
-		pn->agg = calloc(1, sizeof(*a) + cap * sizeof(a->ban[0]));
-		if (!pn->agg)
+	x = sw(e, pn);
+	if (!x->agg) {
+		x->agg = calloc(1, sizeof(*a) + cap * sizeof(a->ban[0]));
+		if (!x->agg)
 			goto out;
 	}
-	a = pn->agg;
+	a = x->agg;
 	agg_prune(e, pn, now_ns);
 	for (i = 0; i < a->n; i++) {
 		if (key_eq(&a->ban[i].key, &n->key))
@@ -998,19 +1257,19 @@ static void prefix_note(struct pw_engine *e, const struct node *n,
 				e->stats.trusted_ignored++;
 			a->trusted_counted = true;
 		} else if (guard_rate_limited(e, now_ns)) {
-			bool first = !pn->guard_held;
+			bool first = !x->guard_held;
 
 			if (first)
 				e->stats.guard_limited++;
 			prefix_hold(e, pn, PW_ST_QUARANTINE, now_ns, first);
-			pn->guard_held = true;
+			x->guard_held = true;
 			goto out;
 		} else {
 			/* The ban supersedes the throttle; the neighbours
 			 * counted so far are spent. */
 			a->n = 0;
-			pn->hold_until_ns = 0;
-			pn->hold_state = PW_ST_NORMAL;
+			x->hold_until_ns = 0;
+			x->hold_state = PW_ST_NORMAL;
 			do_ban(e, pn, PW_CAUSE_PREFIX, p->ban_base_s, now_ns,
 			       true);
 			goto out;
@@ -1026,22 +1285,25 @@ out:
 static void do_ban(struct pw_engine *e, struct node *n, enum pw_cause cause,
 		   double ttl_s, uint64_t now_ns, bool automatic)
 {
+	struct side *x;
+
 	if (n->state == PW_ST_BANNED)
 		lift_ban_accounting(e, n);
-	set_state(n, PW_ST_BANNED, now_ns);
+	set_state(e, n, PW_ST_BANNED, now_ns);
+	x = sw(e, n);
 	n->cause = cause;
-	n->level_until_ns = 0;
-	n->ban_until_ns = ttl_s > 0 ? time_add(now_ns, ttl_s) : FOREVER;
+	x->level_until_ns = 0;
+	x->ban_until_ns = ttl_s > 0 ? time_add(now_ns, ttl_s) : FOREVER;
 	if (!automatic)
 		return;
 	e->stats.bans_by_cause[cause]++;
 	guard_note(e, now_ns);
 	if (n->est_counted) {
-		n->ban_est = true;
+		x->ban_est = true;
 		e->n_banned_est++;
 	}
 	emit_node(e, n, PW_ACT_BAN, PW_ST_BANNED, cause,
-		  ttl_of(n->ban_until_ns, now_ns), false);
+		  ttl_of(x->ban_until_ns, now_ns), false);
 	if (cause != PW_CAUSE_PREFIX)
 		prefix_note(e, n, now_ns);
 }
@@ -1065,10 +1327,12 @@ static enum pw_cause level_cause(const struct pw_engine *e,
 				 const struct node *n, enum pw_peer_state st,
 				 const struct scores *sc, uint64_t now_ns)
 {
+	const struct side *x = sd(e, n);
+
 	if (st == PW_ST_NORMAL)
 		return n->cause ? n->cause : PW_CAUSE_SPOOFABLE;
-	if (hold_active(n, now_ns) && st == n->hold_state)
-		return n->hold_cause;
+	if (hold_active(x, now_ns) && st == x->hold_state)
+		return x->hold_cause;
 	return sc->verified >= threshold(e, n, st, now_ns) ? PW_CAUSE_VERIFIED
 							   : PW_CAUSE_SPOOFABLE;
 }
@@ -1094,13 +1358,15 @@ static void node_eval(struct pw_engine *e, struct node *n, uint64_t now_ns)
 	enum pw_peer_state target, vtarget, floor, next;
 	enum pw_cause cause;
 	struct scores sc;
+	double credit = sd(e, n)->credit;
+	struct side *x;
 
 	if (n->state == PW_ST_BANNED)
 		return;
-	scores_of(e, n->counter, n->credit, &sc);
-	if (sc.penalty >= p->serious_penalty && n->credit > 0) {
+	scores_of(e, n->counter, credit, &sc);
+	if (sc.penalty >= p->serious_penalty && credit > 0) {
 		/* Credit cannot be banked against misbehaviour. */
-		n->credit = 0;
+		sw(e, n)->credit = 0;
 		scores_of(e, n->counter, 0, &sc);
 	}
 	n->score = sc.score;
@@ -1116,13 +1382,14 @@ static void node_eval(struct pw_engine *e, struct node *n, uint64_t now_ns)
 	if (target == PW_ST_BANNED) {
 		if (!guard_limited(e, n, now_ns)) {
 			if (vtarget == PW_ST_BANNED) {
-				strikes_decay(e, n, now_ns);
-				n->strikes++;
+				x = sw(e, n);
+				strikes_decay(e, x, now_ns);
+				x->strikes++;
 				do_ban(e, n, PW_CAUSE_VERIFIED,
-				       verified_ttl_s(e, n->strikes), now_ns,
+				       verified_ttl_s(e, x->strikes), now_ns,
 				       true);
 				/* Clean periods count from the ban's end. */
-				n->strike_clock_ns = itime(e, n->ban_until_ns);
+				x->strike_clock_ns = itime(e, x->ban_until_ns);
 			} else {
 				do_ban(e, n, PW_CAUSE_SPOOFABLE, p->ban_base_s,
 				       now_ns, true);
@@ -1131,43 +1398,45 @@ static void node_eval(struct pw_engine *e, struct node *n, uint64_t now_ns)
 		}
 		cause = vtarget == PW_ST_BANNED ? PW_CAUSE_VERIFIED
 						: PW_CAUSE_SPOOFABLE;
-		if (!n->guard_held) {
+		x = sw(e, n);
+		if (!x->guard_held) {
 			e->stats.guard_limited++;
-			set_state(n, PW_ST_QUARANTINE, now_ns);
+			set_state(e, n, PW_ST_QUARANTINE, now_ns);
 			n->cause = cause;
 			emit_level(e, n, PW_ST_QUARANTINE, cause, now_ns, true);
-			n->guard_held = true;
-		} else if (n->level_until_ns != FOREVER &&
-			   now_ns >= n->level_until_ns) {
+			x->guard_held = true;
+		} else if (x->level_until_ns != FOREVER &&
+			   now_ns >= x->level_until_ns) {
 			/* Still held back: keep the datapath level alive. */
 			emit_level(e, n, PW_ST_QUARANTINE, cause, now_ns, true);
 		}
 		return;
 	}
 
-	floor = node_floor(n, now_ns);
+	floor = node_floor(e, n, now_ns);
 	if (target < floor)
 		target = floor;
 	if (target > n->state) {
 		cause = level_cause(e, n, target, &sc, now_ns);
-		set_state(n, target, now_ns);
+		set_state(e, n, target, now_ns);
 		n->cause = cause;
 		emit_level(e, n, target, cause, now_ns, false);
 		return;
 	}
 	if (n->state > floor &&
-	    now_ns - n->state_since_ns >= s_to_ns(p->min_state_s[n->state]) &&
+	    now_ns - sd(e, n)->state_since_ns >=
+		    s_to_ns(p->min_state_s[n->state]) &&
 	    sc.score < threshold(e, n, n->state, now_ns) * p->hysteresis) {
 		next = n->state - 1;
 		cause = level_cause(e, n, next, &sc, now_ns);
-		set_state(n, next, now_ns);
+		set_state(e, n, next, now_ns);
 		if (next != PW_ST_NORMAL)
 			n->cause = cause;
 		emit_level(e, n, next, cause, now_ns, false);
 		return;
 	}
-	if (n->state > PW_ST_NORMAL && n->level_until_ns != FOREVER &&
-	    now_ns >= n->level_until_ns)
+	if (n->state > PW_ST_NORMAL && sd(e, n)->level_until_ns != FOREVER &&
+	    now_ns >= sd(e, n)->level_until_ns)
 		emit_level(e, n, n->state,
 			   level_cause(e, n, n->state, &sc, now_ns), now_ns,
 			   false);
@@ -1178,61 +1447,63 @@ static void ban_expire(struct pw_engine *e, struct node *n, uint64_t now_ns)
 	enum pw_cause cause = n->cause;
 	enum pw_peer_state st;
 	double score = n->score;
+	struct side *x = sw(e, n);
 
 	lift_ban_accounting(e, n);
-	counters_reset(n, now_ns);
+	counters_reset(e, n, now_ns);
 	/* Only the engine's own bans put a source on probation: an
 	 * operator's or a prefix's expiry returns it to normal. */
 	if ((cause == PW_CAUSE_SPOOFABLE || cause == PW_CAUSE_VERIFIED) &&
 	    e->p.probation_s > 0)
-		n->probation_until_ns = time_add(now_ns, e->p.probation_s);
-	st = node_floor(n, now_ns);
+		x->probation_until_ns = time_add(now_ns, e->p.probation_s);
+	st = node_floor(e, n, now_ns);
 	n->state = st;
-	n->state_since_ns = now_ns;
-	n->guard_held = false;
+	x->state_since_ns = now_ns;
+	x->guard_held = false;
 	n->score = score;
 	emit_node(e, n, PW_ACT_UNBAN, st, cause, 0, false);
 	n->score = 0;
 	if (st > PW_ST_NORMAL)
 		emit_level(e, n, st,
-			   hold_active(n, now_ns) && st == n->hold_state
-				   ? n->hold_cause
+			   hold_active(x, now_ns) && st == x->hold_state
+				   ? x->hold_cause
 				   : cause,
 			   now_ns, false);
 	else
-		n->level_until_ns = 0;
+		x->level_until_ns = 0;
 }
 
 /* An operator's or a prefix's level ended: go where the score says (not
  * one step at a time: the hold was not the score's doing). */
 static void hold_expire(struct pw_engine *e, struct node *n, uint64_t now_ns)
 {
-	enum pw_cause cause = n->hold_cause;
+	struct side *x = sw(e, n);
+	enum pw_cause cause = x->hold_cause;
 	enum pw_peer_state target, vtarget, floor;
 	struct scores sc;
 
-	n->hold_until_ns = 0;
-	n->hold_state = PW_ST_NORMAL;
+	x->hold_until_ns = 0;
+	x->hold_state = PW_ST_NORMAL;
 	if (n->state == PW_ST_BANNED)
 		return;
-	scores_of(e, n->counter, n->credit, &sc);
+	scores_of(e, n->counter, x->credit, &sc);
 	target = target_of(e, n, &sc, now_ns, &vtarget);
 	/* A ban, if deserved, is node_eval's to decide right after. */
 	if (node_trusted(e, n))
 		target = PW_ST_NORMAL;
 	else if (target > PW_ST_QUARANTINE)
 		target = PW_ST_QUARANTINE;
-	floor = node_floor(n, now_ns);
+	floor = node_floor(e, n, now_ns);
 	if (target < floor)
 		target = floor;
 	if (target != n->state) {
-		set_state(n, target, now_ns);
+		set_state(e, n, target, now_ns);
 		emit_level(e, n, target,
 			   target == PW_ST_NORMAL
 				   ? cause
 				   : level_cause(e, n, target, &sc, now_ns),
 			   now_ns, false);
-	} else if (target > PW_ST_NORMAL && n->level_until_ns <= now_ns) {
+	} else if (target > PW_ST_NORMAL && x->level_until_ns <= now_ns) {
 		emit_level(e, n, target, level_cause(e, n, target, &sc, now_ns),
 			   now_ns, false);
 	}
@@ -1240,6 +1511,7 @@ static void hold_expire(struct pw_engine *e, struct node *n, uint64_t now_ns)
 
 static uint64_t node_next_due(const struct pw_engine *e, const struct node *n)
 {
+	const struct side *x = sd(e, n);
 	uint64_t due = FOREVER;
 
 #define DUE_MIN(t)                                                             \
@@ -1248,21 +1520,21 @@ static uint64_t node_next_due(const struct pw_engine *e, const struct node *n)
 			due = (t);                                             \
 	} while (0)
 	if (n->state == PW_ST_BANNED) {
-		DUE_MIN(n->ban_until_ns);
+		DUE_MIN(x->ban_until_ns);
 	} else {
 		if (n->state > PW_ST_NORMAL)
-			DUE_MIN(n->level_until_ns);
-		DUE_MIN(n->hold_until_ns);
-		DUE_MIN(n->probation_until_ns);
+			DUE_MIN(x->level_until_ns);
+		DUE_MIN(x->hold_until_ns);
+		DUE_MIN(x->probation_until_ns);
 	}
 	if (n->est_counted)
 		DUE_MIN(time_add(n->last_est_ns, e->p.established_window_s));
-	if (n->agg) {
+	if (x->agg) {
 		uint64_t win_ns = s_to_ns(e->p.prefix_window_s);
 		unsigned i;
 
-		for (i = 0; i < n->agg->n; i++)
-			DUE_MIN(n->agg->ban[i].at_ns + win_ns);
+		for (i = 0; i < x->agg->n; i++)
+			DUE_MIN(x->agg->ban[i].at_ns + win_ns);
 	}
 #undef DUE_MIN
 	return due;
@@ -1274,7 +1546,8 @@ static void heap_sched(struct pw_engine *e, struct node *n, uint64_t now_ns)
 {
 	uint64_t due = node_next_due(e, n);
 
-	if (due == FOREVER && n->state == PW_ST_NORMAL && !n->hold_until_ns) {
+	if (due == FOREVER && n->state == PW_ST_NORMAL &&
+	    !sd(e, n)->hold_until_ns) {
 		heap_remove(e, n);
 		return;
 	}
@@ -1284,35 +1557,47 @@ static void heap_sched(struct pw_engine *e, struct node *n, uint64_t now_ns)
 	heap_set(e, n, due);
 }
 
+/* Needs SIDE_PER_UPDATE side records in reserve. */
 static void node_update(struct pw_engine *e, struct node *n, uint64_t now_ns)
 {
 	const struct pw_score_params *p = &e->p;
+	struct pend *pd = n->dslot != NIL ? &e->pend[n->dslot] : NULL;
 	int s;
 
-	if (n->state == PW_ST_BANNED && n->ban_until_ns != FOREVER &&
-	    now_ns >= n->ban_until_ns)
+	if (n->state == PW_ST_BANNED && sd(e, n)->ban_until_ns != FOREVER &&
+	    now_ns >= sd(e, n)->ban_until_ns)
 		ban_expire(e, n, now_ns);
 	if (n->state != PW_ST_BANNED) {
 		decay_to(e, n, now_ns);
-		for (s = 0; s < PW_SIG_NR; s++)
-			n->counter[s] += n->pend[s];
-		if (n->pend_good) {
-			n->credit += n->pend_good * p->credit_per_good;
-			if (n->credit > p->credit_cap)
-				n->credit = p->credit_cap;
+		if (pd) {
+			for (s = 0; s < PW_SIG_NR; s++)
+				n->counter[s] += pd->v[s];
+			if (pd->good) {
+				struct side *x = sw(e, n);
+
+				x->credit += pd->good * p->credit_per_good;
+				if (x->credit > p->credit_cap)
+					x->credit = p->credit_cap;
+			}
 		}
 	}
-	memset(n->pend, 0, sizeof(n->pend));
-	n->pend_good = 0;
-	if (n->probation_until_ns && now_ns >= n->probation_until_ns)
-		n->probation_until_ns = 0;
+	if (pd) {
+		memset(pd->v, 0, sizeof(pd->v));
+		pd->good = 0;
+	}
+	if (n->side != NIL) {
+		struct side *x = sw(e, n);
+
+		if (x->probation_until_ns && now_ns >= x->probation_until_ns)
+			x->probation_until_ns = 0;
+	}
 	if (n->est_counted &&
 	    now_ns - n->last_est_ns >= s_to_ns(p->established_window_s)) {
 		n->est_counted = false;
 		e->n_est_recent--;
 	}
 	agg_prune(e, n, now_ns);
-	if (n->hold_until_ns && now_ns >= n->hold_until_ns)
+	if (sd(e, n)->hold_until_ns && now_ns >= sd(e, n)->hold_until_ns)
 		hold_expire(e, n, now_ns);
 	node_eval(e, n, now_ns);
 	lru_sync(e, n);
@@ -1429,7 +1714,7 @@ struct pw_engine *pw_engine_new(const struct pw_score_params *p,
 	e->rng = seed;
 	e->hkey[0] = splitmix64(&s);
 	e->hkey[1] = splitmix64(&s);
-	e->free_head = e->dirty_head = e->lru_head = e->lru_tail = NIL;
+	e->free_head = e->lru_head = e->lru_tail = e->side_free = NIL;
 	e->trusted_gen = 1;
 	while (nb < max_peers && nb < MAX_BUCKETS)
 		nb <<= 1;
@@ -1453,14 +1738,20 @@ void pw_engine_free(struct pw_engine *e)
 
 	if (!e)
 		return;
-	for (c = 0; c < e->n_chunks; c++) {
-		for (i = 0; i < CHUNK_NODES; i++)
-			free(e->chunks[c][i].agg);
+	for (c = 0; c < e->n_chunks; c++)
 		free(e->chunks[c]);
+	/* Free records have no agg. */
+	for (c = 0; c < e->n_side_chunks; c++) {
+		for (i = 0; i < SIDE_CHUNK; i++)
+			free(e->side_chunks[c][i].agg);
+		free(e->side_chunks[c]);
 	}
+	free(e->side_sink.agg);
+	free(e->side_chunks);
 	free(e->chunks);
 	free(e->buckets);
 	free(e->heap);
+	free(e->pend);
 	free(e->trusted);
 	free(e->guard_ring);
 	free(e->bl);
@@ -1515,9 +1806,9 @@ int pw_engine_set_trusted(struct pw_engine *e, const struct pw_cidr *cidrs,
 	/* Every sanctioned node is in the heap. Collect first: lifting
 	 * reorders the heap. */
 	for (i = 0; i < e->heap_len; i++) {
-		struct node *nd = node_at(e, e->heap[i]);
+		struct node *nd = node_at(e, e->heap[i].idx);
 
-		if ((nd->state != PW_ST_NORMAL || nd->hold_until_ns) &&
+		if ((nd->state != PW_ST_NORMAL || sd(e, nd)->hold_until_ns) &&
 		    node_trusted(e, nd))
 			lift[n_lift++] = nd->idx;
 	}
@@ -1530,6 +1821,7 @@ int pw_engine_set_trusted(struct pw_engine *e, const struct pw_cidr *cidrs,
 	for (i = 0; i < n_lift; i++) {
 		struct node *nd = node_at(e, lift[i]);
 		enum pw_cause cause = nd->cause;
+		struct side *x = sw(e, nd); /* sanctioned: it has one */
 
 		if (nd->state == PW_ST_BANNED) {
 			lift_ban_accounting(e, nd);
@@ -1539,13 +1831,13 @@ int pw_engine_set_trusted(struct pw_engine *e, const struct pw_cidr *cidrs,
 			emit_node(e, nd, PW_ACT_LEVEL, PW_ST_NORMAL, cause, 0,
 				  false);
 		}
-		nd->hold_until_ns = 0;
-		nd->hold_state = PW_ST_NORMAL;
-		nd->probation_until_ns = 0;
-		nd->level_until_ns = 0;
+		x->hold_until_ns = 0;
+		x->hold_state = PW_ST_NORMAL;
+		x->probation_until_ns = 0;
+		x->level_until_ns = 0;
 		nd->state = PW_ST_NORMAL;
-		nd->state_since_ns = now_ns;
-		nd->guard_held = false;
+		x->state_since_ns = now_ns;
+		x->guard_held = false;
 		nd->ignored_state = PW_ST_NORMAL;
 		/* The frozen counters restart decaying from now. */
 		nd->updated_ns = now_ns;
@@ -1557,6 +1849,39 @@ int pw_engine_set_trusted(struct pw_engine *e, const struct pw_cidr *cidrs,
 	e->out = NULL;
 	e->out_max = e->out_n = 0;
 	return (int)k;
+}
+
+/* Signals for node n (pend_reserve() done, and side_reserve() if
+ * sig->good). */
+static void observe_node(struct pw_engine *e, struct node *n,
+			 const struct pw_signals *sig, uint64_t now_ns)
+{
+	struct pend *pd;
+	int s;
+
+	n->observed = true;
+	n->last_seen_ns = now_ns;
+	lru_touch(e, n);
+	if (n->state == PW_ST_BANNED && (sd(e, n)->ban_until_ns == FOREVER ||
+					 now_ns < sd(e, n)->ban_until_ns))
+		return; /* frozen: what a banned source does is not scored */
+	pd = pend_of(e, n);
+	for (s = 0; s < PW_SIG_NR; s++)
+		pd->v[s] += sig->v[s];
+	if (sig->good) {
+		struct side *x = sw(e, n);
+
+		pd->good += sig->good;
+		x->has_credit = true;
+		x->last_credit_ns = now_ns;
+	}
+	if (sig->established) {
+		n->last_est_ns = now_ns;
+		if (!n->est_counted) {
+			n->est_counted = true;
+			e->n_est_recent++;
+		}
+	}
 }
 
 int pw_engine_observe(struct pw_engine *e, const struct pw_cidr *key,
@@ -1571,35 +1896,55 @@ int pw_engine_observe(struct pw_engine *e, const struct pw_cidr *key,
 	for (s = 0; s < PW_SIG_NR; s++)
 		if (!nonneg(sig->v[s]))
 			return -EINVAL;
+	ret = pend_reserve(e);
+	if (!ret && sig->good)
+		ret = side_reserve(e, 1);
+	if (ret)
+		return ret;
 	now_ns = clock_seen(e, now_ns);
 	ret = node_get(e, &k, false, &n);
 	if (ret)
 		return ret;
-	n->observed = true;
-	n->last_seen_ns = now_ns;
-	lru_touch(e, n);
-	if (n->state == PW_ST_BANNED &&
-	    (n->ban_until_ns == FOREVER || now_ns < n->ban_until_ns))
-		return 0; /* frozen: what a banned source does is not scored */
-	for (s = 0; s < PW_SIG_NR; s++)
-		n->pend[s] += sig->v[s];
-	if (sig->good) {
-		n->pend_good += sig->good;
-		n->has_credit = true;
-		n->last_credit_ns = now_ns;
-	}
-	if (sig->established) {
-		n->last_est_ns = now_ns;
-		if (!n->est_counted) {
-			n->est_counted = true;
-			e->n_est_recent++;
-		}
-	}
-	if (!n->dirty) {
-		n->dirty = true;
-		n->dnext = e->dirty_head;
-		e->dirty_head = n->idx;
-	}
+	observe_node(e, n, sig, now_ns);
+	return 0;
+}
+
+/* A total below the last one: the datapath recycled the entry, the total
+ * is all new. */
+static uint64_t total_delta(uint64_t total, uint64_t last)
+{
+	return total >= last ? total - last : total;
+}
+
+int pw_engine_observe_totals(struct pw_engine *e, const struct pw_cidr *key,
+			     uint64_t packets, uint64_t syns, uint64_t drops,
+			     bool established, uint64_t now_ns)
+{
+	struct pw_signals sig;
+	struct pw_cidr k;
+	struct node *n;
+	int ret;
+
+	if (key_norm(key, &k))
+		return -EINVAL;
+	ret = pend_reserve(e);
+	if (ret)
+		return ret;
+	now_ns = clock_seen(e, now_ns);
+	ret = node_get(e, &k, false, &n);
+	if (ret)
+		return ret;
+	memset(&sig, 0, sizeof(sig));
+	n->d_packets = total_delta(packets, n->tot_packets);
+	n->d_drops = total_delta(drops, n->tot_drops);
+	sig.v[PW_SIG_SYN] = (double)total_delta(syns, n->tot_syns);
+	sig.v[PW_SIG_DROP] = (double)n->d_drops;
+	sig.v[PW_SIG_PKT] = (double)n->d_packets;
+	sig.established = established;
+	n->tot_packets = packets;
+	n->tot_syns = syns;
+	n->tot_drops = drops;
+	observe_node(e, n, &sig, now_ns);
 	return 0;
 }
 
@@ -1613,17 +1958,21 @@ size_t pw_engine_tick(struct pw_engine *e, uint64_t now_ns,
 	e->out_max = out ? max : 0;
 	e->out_n = 0;
 	backlog_drain(e);
+	/* Short of memory for side records, the rest waits (due or dirty)
+	 * for the next tick, as when out is full. */
 	while (e->heap_len && e->out_n < e->out_max &&
-	       node_at(e, e->heap[0])->due_ns <= now_ns)
-		node_update(e, node_at(e, e->heap[0]), now_ns);
-	while (e->dirty_head != NIL && e->out_n < e->out_max) {
-		struct node *n = node_at(e, e->dirty_head);
+	       e->heap[0].due_ns <= now_ns && !side_reserve(e, SIDE_PER_UPDATE))
+		node_update(e, node_at(e, e->heap[0].idx), now_ns);
+	while (e->pend_len && e->out_n < e->out_max &&
+	       !side_reserve(e, SIDE_PER_UPDATE)) {
+		struct node *n = node_at(e, e->pend[e->pend_len - 1].node);
 
-		e->dirty_head = n->dnext;
-		n->dnext = NIL;
-		n->dirty = false;
 		node_update(e, n, now_ns);
+		/* node_update() never makes a source dirty: still on top. */
+		e->pend_len--;
+		n->dslot = NIL;
 	}
+	pend_shrink(e);
 	n_out = e->out_n;
 	e->out = NULL;
 	e->out_max = e->out_n = 0;
@@ -1646,6 +1995,9 @@ int pw_engine_manual_ban(struct pw_engine *e, const struct pw_cidr *c,
 		return -EINVAL;
 	if (cidr_trusted(e, &k))
 		return -EPERM;
+	ret = side_reserve(e, 1);
+	if (ret)
+		return ret;
 	now_ns = clock_seen(e, now_ns);
 	ret = node_get(e, &k, true, &n);
 	if (ret)
@@ -1661,14 +2013,16 @@ int pw_engine_manual_ban(struct pw_engine *e, const struct pw_cidr *c,
  * strikes stay (they are history, not state). */
 static void pardon(struct pw_engine *e, struct node *n, uint64_t now_ns)
 {
+	struct side *x = sw(e, n); /* sanctioned: it has one */
+
 	if (n->state == PW_ST_BANNED)
 		lift_ban_accounting(e, n);
-	counters_reset(n, now_ns);
-	n->hold_until_ns = 0;
-	n->hold_state = PW_ST_NORMAL;
-	n->probation_until_ns = 0;
-	n->level_until_ns = 0;
-	set_state(n, PW_ST_NORMAL, now_ns);
+	counters_reset(e, n, now_ns);
+	x->hold_until_ns = 0;
+	x->hold_state = PW_ST_NORMAL;
+	x->probation_until_ns = 0;
+	x->level_until_ns = 0;
+	set_state(e, n, PW_ST_NORMAL, now_ns);
 	lru_sync(e, n);
 	heap_sched(e, n, now_ns);
 }
@@ -1681,7 +2035,7 @@ int pw_engine_manual_unban(struct pw_engine *e, const struct pw_cidr *c,
 
 	if (key_norm(c, &k))
 		return -EINVAL;
-	idx = lookup(e, &k);
+	idx = lookup_cidr(e, &k);
 	if (idx == NIL || node_at(e, idx)->state != PW_ST_BANNED)
 		return -ENOENT;
 	now_ns = clock_seen(e, now_ns);
@@ -1694,28 +2048,33 @@ int pw_engine_manual_quarantine(struct pw_engine *e, const struct pw_cidr *c,
 {
 	struct pw_cidr k;
 	struct node *n;
+	struct side *x;
 	int ret;
 
 	if (key_norm(c, &k) || ttl_check(ttl_s))
 		return -EINVAL;
 	if (cidr_trusted(e, &k))
 		return -EPERM;
+	ret = side_reserve(e, 1);
+	if (ret)
+		return ret;
 	now_ns = clock_seen(e, now_ns);
 	ret = node_get(e, &k, true, &n);
 	if (ret)
 		return ret;
+	x = sw(e, n);
 	if (n->state == PW_ST_BANNED) {
 		/* The operator chose the lesser sanction. */
 		lift_ban_accounting(e, n);
-		counters_reset(n, now_ns);
+		counters_reset(e, n, now_ns);
 		n->state = PW_ST_NORMAL;
 	}
-	n->hold_state = PW_ST_QUARANTINE;
-	n->hold_until_ns = ttl_s > 0 ? time_add(now_ns, ttl_s) : FOREVER;
-	n->hold_cause = PW_CAUSE_MANUAL;
+	x->hold_state = PW_ST_QUARANTINE;
+	x->hold_until_ns = ttl_s > 0 ? time_add(now_ns, ttl_s) : FOREVER;
+	x->hold_cause = PW_CAUSE_MANUAL;
 	n->cause = PW_CAUSE_MANUAL;
-	set_state(n, PW_ST_QUARANTINE, now_ns);
-	n->level_until_ns = n->hold_until_ns;
+	set_state(e, n, PW_ST_QUARANTINE, now_ns);
+	x->level_until_ns = x->hold_until_ns;
 	lru_sync(e, n);
 	heap_sched(e, n, now_ns);
 	return 0;
@@ -1730,7 +2089,7 @@ int pw_engine_manual_release(struct pw_engine *e, const struct pw_cidr *c,
 
 	if (key_norm(c, &k))
 		return -EINVAL;
-	idx = lookup(e, &k);
+	idx = lookup_cidr(e, &k);
 	if (idx == NIL)
 		return -ENOENT;
 	n = node_at(e, idx);
@@ -1754,6 +2113,9 @@ int pw_engine_restore_ban(struct pw_engine *e, const struct pw_cidr *c,
 		return -EINVAL;
 	if (cidr_trusted(e, &k))
 		return -EPERM;
+	ret = side_reserve(e, 1);
+	if (ret)
+		return ret;
 	now_ns = clock_seen(e, now_ns);
 	ret = node_get(e, &k, true, &n);
 	if (ret)
@@ -1767,34 +2129,37 @@ int pw_engine_restore_ban(struct pw_engine *e, const struct pw_cidr *c,
 static void info_fill(const struct pw_engine *e, const struct node *n,
 		      uint64_t now_ns, struct pw_peer_info *out)
 {
+	const struct side *x = sd(e, n);
 	struct scores sc;
 	int64_t clock;
 
 	memset(out, 0, sizeof(*out));
-	out->key = n->key;
+	out->key = cidr_of(&n->key);
 	out->state = n->state;
 	counters_at(e, n, now_ns, out->counter);
-	out->credit = n->credit;
+	out->credit = x->credit;
 	if (n->state == PW_ST_BANNED) {
 		out->score = n->score;
 	} else {
-		scores_of(e, out->counter, n->credit, &sc);
+		scores_of(e, out->counter, x->credit, &sc);
 		out->score = sc.score;
 	}
 	/* Before the engine has seen a clock, restored history sits at
 	 * internal time 0 (see pw_engine_restore_history). */
-	strikes_at(e, n->strikes, n->strike_clock_ns,
+	strikes_at(e, x->strikes, x->strike_clock_ns,
 		   !e->clock_known
 			   ? 0
 			   : itime(e, now_ns > e->now_ns ? now_ns : e->now_ns),
 		   &out->strikes, &clock);
-	out->state_since_ns = n->state_since_ns;
-	out->ban_until_ns = n->state == PW_ST_BANNED ? n->ban_until_ns : 0;
+	out->state_since_ns = x->state_since_ns;
+	out->ban_until_ns = n->state == PW_ST_BANNED ? x->ban_until_ns : 0;
 	out->last_seen_ns = n->last_seen_ns;
 	out->last_established_ns = n->last_est_ns;
+	out->d_packets = n->d_packets;
+	out->d_drops = n->d_drops;
 	out->trusted = n->trusted_gen == e->trusted_gen
 			       ? n->trusted
-			       : cidr_trusted(e, &n->key);
+			       : cidr_trusted(e, &out->key);
 }
 
 int pw_engine_peer(const struct pw_engine *e, const struct pw_cidr *key,
@@ -1805,7 +2170,7 @@ int pw_engine_peer(const struct pw_engine *e, const struct pw_cidr *key,
 
 	if (!out || key_norm(key, &k))
 		return -EINVAL;
-	idx = lookup(e, &k);
+	idx = lookup_cidr(e, &k);
 	if (idx == NIL)
 		return -ENOENT;
 	info_fill(e, node_at(e, idx), now_ns, out);
@@ -1813,10 +2178,10 @@ int pw_engine_peer(const struct pw_engine *e, const struct pw_cidr *key,
 }
 
 /* Sources worth showing: observed ones and any sanction or history. */
-static bool node_listed(const struct node *n)
+static bool node_listed(const struct pw_engine *e, const struct node *n)
 {
 	return n->in_use &&
-	       (n->observed || n->state != PW_ST_NORMAL || n->strikes);
+	       (n->observed || n->state != PW_ST_NORMAL || sd(e, n)->strikes);
 }
 
 size_t pw_engine_top(const struct pw_engine *e, uint64_t now_ns,
@@ -1833,7 +2198,7 @@ size_t pw_engine_top(const struct pw_engine *e, uint64_t now_ns,
 			const struct node *n = &e->chunks[c][i];
 			struct pw_peer_info info;
 
-			if (!node_listed(n))
+			if (!node_listed(e, n))
 				continue;
 			info_fill(e, n, now_ns, &info);
 			if (k == max && !(info.score > out[k - 1].score))
@@ -1844,6 +2209,47 @@ size_t pw_engine_top(const struct pw_engine *e, uint64_t now_ns,
 				j--;
 			}
 			out[j] = info;
+		}
+	}
+	return k;
+}
+
+static uint64_t top_value(const struct pw_peer_info *p, enum pw_top_by by)
+{
+	return by == PW_TOP_PACKETS ? p->d_packets : p->d_drops;
+}
+
+size_t pw_engine_top_by(const struct pw_engine *e, enum pw_top_by by,
+			uint64_t now_ns, uint64_t max_idle_ns,
+			struct pw_peer_info *out, size_t max)
+{
+	size_t k = 0, j;
+	uint32_t c, i;
+
+	if (by == PW_TOP_SCORE)
+		return pw_engine_top(e, now_ns, out, max);
+	if (!out || !max || (by != PW_TOP_PACKETS && by != PW_TOP_DROPS))
+		return 0;
+	/* The value decides before any info is filled in: most sources
+	 * are passed over on one compare. */
+	for (c = 0; c < e->n_chunks; c++) {
+		for (i = 0; i < CHUNK_NODES; i++) {
+			const struct node *n = &e->chunks[c][i];
+			uint64_t v = by == PW_TOP_PACKETS ? n->d_packets
+							  : n->d_drops;
+
+			if (!n->in_use || !v ||
+			    (k == max && v <= top_value(&out[k - 1], by)))
+				continue;
+			if (max_idle_ns && now_ns > n->last_seen_ns &&
+			    now_ns - n->last_seen_ns > max_idle_ns)
+				continue;
+			j = k < max ? k++ : k - 1;
+			while (j > 0 && top_value(&out[j - 1], by) < v) {
+				out[j] = out[j - 1];
+				j--;
+			}
+			info_fill(e, n, now_ns, &out[j]);
 		}
 	}
 	return k;
@@ -1873,14 +2279,15 @@ size_t pw_engine_history(const struct pw_engine *e, int64_t now_unix_s,
 			unsigned strikes;
 			int64_t clock, t;
 
-			if (!n->in_use || !n->strikes)
+			if (!n->in_use || !sd(e, n)->strikes)
 				continue;
-			strikes_at(e, n->strikes, n->strike_clock_ns, cur,
-				   &strikes, &clock);
+			strikes_at(e, sd(e, n)->strikes,
+				   sd(e, n)->strike_clock_ns, cur, &strikes,
+				   &clock);
 			if (!strikes)
 				continue;
 			t = now_unix_s - (cur - clock) / 1000000000;
-			out[k].key = n->key;
+			out[k].key = cidr_of(&n->key);
 			out[k].strikes = strikes;
 			out[k].last_strike_unix_s = t > 0 ? t : 0;
 			k++;
@@ -1925,14 +2332,18 @@ int pw_engine_restore_history(struct pw_engine *e,
 			   &strikes, &clock);
 		if (!strikes)
 			continue;
-		r = node_get(e, &k, false, &nd);
+		r = side_reserve(e, 1);
+		if (!r)
+			r = node_get(e, &k, false, &nd);
 		if (r) {
 			ret = r;
 			continue;
 		}
-		if (strikes >= nd->strikes) {
-			nd->strikes = strikes;
-			nd->strike_clock_ns = clock;
+		if (strikes >= sd(e, nd)->strikes) {
+			struct side *x = sw(e, nd);
+
+			x->strikes = strikes;
+			x->strike_clock_ns = clock;
 		}
 	}
 	return ret;

@@ -145,7 +145,17 @@ struct pw_peer_info {
 	unsigned strikes;
 	uint64_t state_since_ns, ban_until_ns, last_seen_ns;
 	uint64_t last_established_ns; /* 0 = never */
+	/* Datapath deltas of the last pw_engine_observe_totals() call for
+	 * the source (packets, drops): kept until the next one. */
+	uint64_t d_packets, d_drops;
 	bool trusted;
+};
+
+/* Orders of pw_engine_top_by(). */
+enum pw_top_by {
+	PW_TOP_SCORE = 0, /* score, descending */
+	PW_TOP_PACKETS,	  /* d_packets, descending, zero left out */
+	PW_TOP_DROPS,	  /* d_drops, descending, zero left out */
 };
 
 /* Offender history that survives restarts (with the bans themselves). */
@@ -187,6 +197,20 @@ int pw_engine_set_trusted(struct pw_engine *e, const struct pw_cidr *cidrs,
 int pw_engine_observe(struct pw_engine *e, const struct pw_cidr *key,
 		      const struct pw_signals *sig, uint64_t now_ns);
 
+/* The datapath's running totals of a source (packets, SYNs, drops): the
+ * engine keeps the last totals it was given per source and observes the
+ * deltas (PW_SIG_PKT, PW_SIG_SYN, PW_SIG_DROP) as pw_engine_observe()
+ * would. A total below the stored one means the datapath recycled its
+ * entry: the total itself is the delta. A source the engine does not
+ * know yet (new, or forgotten) has stored totals of zero. The deltas are
+ * kept for operators (pw_peer_info d_packets / d_drops), and the totals
+ * are stored even while the source is banned (its signals are not
+ * scored then). Returns 0, -EINVAL, -ENOSPC (no room, see max_peers) or
+ * -ENOMEM. */
+int pw_engine_observe_totals(struct pw_engine *e, const struct pw_cidr *key,
+			     uint64_t packets, uint64_t syns, uint64_t drops,
+			     bool established, uint64_t now_ns);
+
 /* End of tick: decay, score every source observed since the last tick and
  * every sanction due to expire; return up to max decisions (the rest are
  * produced next tick). */
@@ -216,6 +240,12 @@ int pw_engine_peer(const struct pw_engine *e, const struct pw_cidr *key,
 /* Fill up to max peers, ordered by score (descending). Returns count. */
 size_t pw_engine_top(const struct pw_engine *e, uint64_t now_ns,
 		     struct pw_peer_info *out, size_t max);
+/* The same in another order. For PW_TOP_PACKETS / PW_TOP_DROPS, sources
+ * whose last delta is zero are left out, and so are sources not seen for
+ * more than max_idle_ns (0: no limit); ties keep table order. */
+size_t pw_engine_top_by(const struct pw_engine *e, enum pw_top_by by,
+			uint64_t now_ns, uint64_t max_idle_ns,
+			struct pw_peer_info *out, size_t max);
 void pw_engine_get_stats(const struct pw_engine *e,
 			 struct pw_engine_stats *out);
 

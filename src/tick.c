@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * tick.c - once per interval: learn which sources need attention, turn
- * their datapath totals into deltas, score them, apply the decisions.
+ * tick.c - once per interval: learn which sources need attention, hand
+ * their datapath totals to the engine (which turns them into deltas),
+ * score them, apply the decisions.
  *
  * The agent never scans the source tables (a 1M-entry batch read costs
  * 0.4 s here). The datapath emits at most one ring-buffer event per source
@@ -9,8 +10,9 @@
  * attn_pkts; the tick drains the rings into a set, then reads only those
  * sources' counters, at most PW_AGENT_SOURCES_PER_TICK of them (the rest
  * wait a tick: under a spoofed flood the global and prefix buckets carry
- * the defense and the agent says so in attention_deferred). Idle snapshot
- * entries are expired a slice at a time.
+ * the defense and the agent says so in attention_deferred). The engine
+ * keeps each source's last totals in its node, so nothing per source
+ * lives here beyond the tick.
  */
 #include <errno.h>
 #include <string.h>
@@ -58,12 +60,9 @@ static bool score_one(const void *key, void *val, void *arg)
 {
 	struct pw_agent *a = arg;
 	const struct pw_srckey *k = key;
-	struct pw_snapshot *snap;
 	struct pw_src_state cur;
-	struct pw_signals sig;
 	struct pw_cidr c;
 	uint64_t drops = 0;
-	bool created;
 
 	(void)val;
 	a->flag_taken++;
@@ -71,26 +70,11 @@ static bool score_one(const void *key, void *val, void *arg)
 		return true; /* evicted from the LRU since it was flagged */
 	for (int d = 0; d < PW_SD_NR; d++)
 		drops += cur.drops[d];
-	snap = pw_keytab_upsert(a->snap, k, &created);
-	if (!snap)
-		return true;
-	memset(&sig, 0, sizeof(sig));
-	/* A counter below the snapshot means the LRU recycled the entry:
-	 * the current total is the delta. */
-	sig.v[PW_SIG_SYN] =
-		cur.syns >= snap->syns ? cur.syns - snap->syns : cur.syns;
-	sig.v[PW_SIG_DROP] = drops >= snap->drops ? drops - snap->drops : drops;
-	sig.v[PW_SIG_PKT] = cur.packets >= snap->packets
-				    ? cur.packets - snap->packets
-				    : cur.packets;
-	snap->d_packets = (uint64_t)sig.v[PW_SIG_PKT];
-	snap->d_drops = (uint64_t)sig.v[PW_SIG_DROP];
-	snap->packets = cur.packets;
-	snap->syns = cur.syns;
-	snap->drops = drops;
-	snap->last_ns = pw_agent_now_ns(a);
 	c = pw_srckey_to_cidr(k);
-	pw_engine_observe(a->engine, &c, &sig, snap->last_ns);
+	/* The engine turns totals into deltas (a total below the last one:
+	 * the LRU recycled the entry, the total is the delta). */
+	pw_engine_observe_totals(a->engine, &c, cur.packets, cur.syns, drops,
+				 false, pw_agent_now_ns(a));
 	return true;
 }
 
@@ -124,23 +108,9 @@ static void score_flagged(struct pw_agent *a, uint64_t t0)
 	}
 }
 
-struct idle_ctx {
-	uint64_t now_ns;
-};
-
-static bool expire_idle(const void *key, void *val, void *arg)
-{
-	const struct pw_snapshot *s = val;
-	const struct idle_ctx *ctx = arg;
-
-	(void)key;
-	return ctx->now_ns - s->last_ns > PW_AGENT_IDLE_S * 1000000000ull;
-}
-
 void pw_agent_tick(struct pw_agent *a)
 {
 	uint64_t wall0 = wall_ns(), now;
-	struct idle_ctx idle;
 	size_t n;
 
 	double ms;
@@ -178,9 +148,6 @@ void pw_agent_tick(struct pw_agent *a)
 			       NULL);
 	}
 
-	idle.now_ns = now;
-	pw_keytab_sweep(a->snap, &a->snap_cursor, PW_AGENT_SWEEP_PER_TICK,
-			expire_idle, &idle);
 	if (a->dirty)
 		pw_agent_save_state(a);
 

@@ -3,21 +3,21 @@
  * pw-bench-agent - what one agent tick costs with a million tracked
  * sources, and how much memory the agent holds for them.
  *
- * The real agent code (src/tick.c, the scoring engine, the snapshot and
- * flagged tables) runs over the real XDP object, loaded with the replay
- * clock exactly as peerwall-replay loads it (default config, 26656/tcp
- * protected, maps.sources = 1048576). Packets are one 64-byte TCP SYN per
- * source fed with BPF_PROG_TEST_RUN: nothing leaves the machine, so the
- * sources are simply distinct addresses of 10.0.0.0/8 (index i -> a
- * bijection of i on 24 bits, so neighbours land in different /24s). The
- * agent's clock and the datapath's are the same simulated clock; ticks run
- * at interval boundaries as in the daemon.
+ * The real agent code (src/tick.c, the scoring engine, which also keeps
+ * each source's last datapath totals, and the flagged table) runs over the
+ * real XDP object, loaded with the replay clock exactly as peerwall-replay
+ * loads it (default config, 26656/tcp protected, maps.sources = 1048576).
+ * Packets are one 64-byte TCP SYN per source fed with BPF_PROG_TEST_RUN:
+ * nothing leaves the machine, so the sources are simply distinct addresses
+ * of 10.0.0.0/8 (index i -> a bijection of i on 24 bits, so neighbours land in
+ * different /24s). The agent's clock and the datapath's are the same simulated
+ * clock; ticks run at interval boundaries as in the daemon.
  *
  *   populate     N sources each send one SYN, PW_AGENT_SOURCES_PER_TICK
  *                per interval so the attention ring (about 131k events)
  *                never overflows; after each interval ticks run until the
- *                flagged set is empty, so every source reaches the engine
- *                and the snapshot table: "tracked".
+ *                flagged set is empty, so every source reaches the engine:
+ *                "tracked".
  *   10k active   5 rounds: in one interval K different sources send a SYN,
  *                then the tick is timed (CLOCK_MONOTONIC around
  *                pw_agent_tick, the process pinned to one CPU). Median and
@@ -32,8 +32,8 @@
  *                (A flagged source that no tick ever reaches is reported
  *                as "never scored", in every phase.)
  *   memory       VmRSS / VmHWM of this process after populate and at the
- *                end: the agent's userspace (engine, snapshot and flagged
- *                tables, the libbpf object, the ring's mapping). The maps'
+ *                end: the agent's userspace (engine and flagged table,
+ *                the libbpf object, the ring's mapping). The maps'
  *                kernel memory is not RSS; it is reported apart, as the sum
  *                of the "memlock" lines of the maps' /proc/self/fdinfo.
  *
@@ -116,7 +116,7 @@ struct ba_result {
 	unsigned int pop_intervals, pop_ticks;
 	double pop_tick_max_ms;
 	double pop_wall_s;
-	size_t tracked, engine_peers;
+	size_t tracked;	   /* sources in the scoring engine */
 	uint64_t src_full; /* datapath: source entry not created */
 	/* flagged sources no tick reached, after each phase */
 	size_t pop_stuck, active_stuck, all_stuck;
@@ -584,9 +584,8 @@ static int phase_populate(struct ba_env *env)
 			drain(env, t.left, &r->pop_ticks, &r->pop_tick_max_ms);
 	}
 	r->pop_wall_s = mono_s() - t0;
-	r->tracked = pw_keytab_count(env->a->snap);
 	pw_engine_get_stats(env->a->engine, &es);
-	r->engine_peers = es.peers;
+	r->tracked = es.peers;
 	r->src_full = dp_stat(env, PW_X_SRC_TABLE_FULL);
 	return 0;
 }
@@ -710,8 +709,7 @@ static void print_report(const struct ba_env *env, const struct ba_opts *o,
 	       o->sources, o->active,
 	       (unsigned long long)(env->tick_ns / 1000000ull), cpu);
 	printf("%-44s %s\n", "measure", "value");
-	printf("%-44s %zu\n", "tracked (agent snapshot table)", r->tracked);
-	printf("%-44s %zu\n", "tracked (scoring engine)", r->engine_peers);
+	printf("%-44s %zu\n", "tracked (scoring engine)", r->tracked);
 	printf("%-44s %lld\n", "src_v4 map entries", r->src_map_entries);
 	printf("%-44s %llu\n", "src table full (datapath)",
 	       (unsigned long long)r->src_full);

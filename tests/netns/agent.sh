@@ -183,6 +183,12 @@ if command -v hping3 >/dev/null; then
 	check "SYN flooder banned" is_banned 198.18.9.11
 	check "flooder cannot connect" blocked 198.18.9.11
 	check "honest peer still served after the flood" connect 198.18.0.2
+	# The deltas of the last tick the flooder was scored in.
+	top_first() { [ "$(ctl --json top --by "$1" -n 3 | jq -r '.peers[0].addr')" = "$2" ]; }
+	peer_counts() { ctl --json peer "$1" | jq -e '.peer.pps > 0 and .peer.drops_per_tick > 0' >/dev/null; }
+	check "top --by drops: the flooder first" top_first drops 198.18.9.11/32
+	check "top --by pps: the flooder first" top_first pps 198.18.9.11/32
+	check "peer shows the flooder's pps and drops" peer_counts 198.18.9.11
 else
 	echo "  skip  hping3 not installed"
 fi

@@ -11,7 +11,8 @@
  * decay, budgets, squared penalties, thresholds, hysteresis, minimum time
  * in state, spoofable vs verified bans, strikes, probation, credit, trust,
  * prefixes, the guard, posture, operator actions, persistence, memory
- * bounds and determinism.
+ * bounds and determinism, and the datapath totals the engine turns into
+ * deltas (pw_engine_observe_totals, top by packets / drops).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -237,6 +238,12 @@ static void test_invalid_arguments(void **state)
 	assert_int_equal(pw_engine_manual_ban(e, &k, -1, T0), -EINVAL);
 	assert_int_equal(pw_engine_manual_quarantine(e, &k, NAN, T0), -EINVAL);
 	assert_int_equal(pw_engine_restore_ban(e, &k, 10, 0, T0), -EINVAL);
+	assert_int_equal(pw_engine_peer(e, &k, T0, &pi), -ENOENT);
+	bad.prefixlen = 33;
+	assert_int_equal(pw_engine_observe_totals(e, &bad, 1, 1, 1, false, T0),
+			 -EINVAL);
+	assert_int_equal(pw_engine_observe_totals(e, NULL, 1, 1, 1, false, T0),
+			 -EINVAL);
 	assert_int_equal(pw_engine_peer(e, &k, T0, &pi), -ENOENT);
 	pw_engine_free(e);
 }
@@ -1512,6 +1519,208 @@ static void test_many_sources_walk_back(void **state)
 	pw_engine_free(e);
 }
 
+/* --- datapath totals ----------------------------------------------------- */
+
+static void totals(struct pw_engine *e, const char *key, uint64_t packets,
+		   uint64_t syns, uint64_t drops, bool est, uint64_t now_ns)
+{
+	struct pw_cidr k = cidr(key);
+
+	assert_int_equal(pw_engine_observe_totals(e, &k, packets, syns, drops,
+						  est, now_ns),
+			 0);
+}
+
+/* Totals become deltas: the first ones whole, then the difference, and a
+ * total below the last one (the datapath recycled its entry) whole again.
+ * The last deltas are kept for operators until the next totals. */
+static void test_observe_totals_deltas(void **state)
+{
+	struct pw_engine *e = engine(NULL, 1);
+	const char *key = "192.0.2.50";
+	struct pw_peer_info pi;
+
+	(void)state;
+	totals(e, key, 1000, 10, 5, false, T0);
+	tick(e, T0);
+	pi = info(e, key, T0);
+	assert_int_equal(pi.d_packets, 1000);
+	assert_int_equal(pi.d_drops, 5);
+	assert_near(pi.counter[PW_SIG_PKT], 1000, 1e-9);
+	assert_near(pi.counter[PW_SIG_SYN], 10, 1e-9);
+	assert_near(pi.counter[PW_SIG_DROP], 5, 1e-9);
+	assert_int_equal(pi.last_seen_ns, T0);
+
+	/* +500 packets, +2 SYNs, no drops (counters decay meanwhile). */
+	totals(e, key, 1500, 12, 5, false, T0 + 10 * SEC);
+	/* Pending signals show before the tick. */
+	pi = info(e, key, T0 + 10 * SEC);
+	assert_near(pi.counter[PW_SIG_PKT], 500 + 500, 1e-9);
+	tick(e, T0 + 10 * SEC);
+	pi = info(e, key, T0 + 10 * SEC);
+	assert_int_equal(pi.d_packets, 500);
+	assert_int_equal(pi.d_drops, 0);
+	assert_near(pi.counter[PW_SIG_PKT], 1000, 1e-9);
+	assert_near(pi.counter[PW_SIG_SYN], 10 * exp2(-10.0 / 60) + 2, 1e-9);
+
+	/* Recycled: 300 < 1500, so 300 new packets; 20 < 12 is not. */
+	totals(e, key, 300, 20, 1, false, T0 + 20 * SEC);
+	tick(e, T0 + 20 * SEC);
+	pi = info(e, key, T0 + 20 * SEC);
+	assert_int_equal(pi.d_packets, 300);
+	assert_int_equal(pi.d_drops, 1);
+	assert_near(pi.counter[PW_SIG_PKT], 500 + 300, 1e-9);
+	assert_near(pi.counter[PW_SIG_SYN],
+		    (10 * exp2(-10.0 / 60) + 2) * exp2(-10.0 / 60) + 8, 1e-9);
+
+	/* Nothing new: deltas of zero, still a scored observation. */
+	totals(e, key, 300, 20, 1, false, T0 + 21 * SEC);
+	pi = info(e, key, T0 + 21 * SEC);
+	assert_int_equal(pi.d_packets, 0);
+	assert_int_equal(pi.last_seen_ns, T0 + 21 * SEC);
+	pw_engine_free(e);
+}
+
+/* Totals in, the same decisions out as the deltas through
+ * pw_engine_observe; established protects as it does there. */
+static void test_observe_totals_same_as_deltas(void **state)
+{
+	struct pw_engine *a = engine(NULL, 7), *b = engine(NULL, 7);
+	static struct pw_decision da[MAX_DECS];
+	uint64_t t, tot[3] = {0, 0, 0};
+	size_t na, nb, i;
+	unsigned round = 0;
+
+	(void)state;
+	for (t = T0; t < T0 + 400 * SEC; t += SEC, round++) {
+		/* A SYN flood in bursts from an established source, then
+		 * from a stranger. */
+		bool est = t < T0 + 200 * SEC;
+		const char *key = est ? "198.51.100.7" : "198.51.100.8";
+		uint64_t syn = round % 7 < 3 ? 20000 : 10, drop = syn - 10,
+			 pkt = syn + 3000;
+		struct pw_signals s = {
+			{(double)syn, (double)drop, (double)pkt}, 0, est};
+		struct pw_cidr k = cidr(key);
+
+		if (t == T0 + 200 * SEC)
+			tot[0] = tot[1] = tot[2] = 0;
+		tot[0] += pkt;
+		tot[1] += syn;
+		tot[2] += drop;
+		assert_int_equal(pw_engine_observe(a, &k, &s, t), 0);
+		totals(b, key, tot[0], tot[1], tot[2], est, t);
+		na = pw_engine_tick(a, t, da, MAX_DECS);
+		nb = tick(b, t);
+		assert_int_equal(na, nb);
+		for (i = 0; i < na; i++) {
+			assert_int_equal(da[i].action, decs[i].action);
+			assert_int_equal(da[i].state, decs[i].state);
+			assert_int_equal(da[i].cause, decs[i].cause);
+			assert_true(da[i].ttl_s == decs[i].ttl_s);
+			assert_true(da[i].score == decs[i].score);
+			assert_true(same_key(&da[i].cidr, &decs[i].cidr));
+		}
+	}
+	/* The established source was throttled at most, the stranger
+	 * banned. */
+	assert_int_equal(info(b, "198.51.100.7", t).state, PW_ST_THROTTLE);
+	assert_int_equal(stats(b).bans_by_cause[PW_CAUSE_SPOOFABLE], 1);
+	pw_engine_free(a);
+	pw_engine_free(b);
+}
+
+/* A banned source's totals are stored (its signals are not scored): when
+ * the ban ends, only what came after counts. A forgotten source starts
+ * from zero again. */
+static void test_observe_totals_banned_and_forgotten(void **state)
+{
+	struct pw_score_params p;
+	struct pw_engine *e = engine(NULL, 1);
+	const char *key = "192.0.2.60";
+	struct pw_peer_info pi;
+	uint64_t t;
+
+	(void)state;
+	totals(e, key, 30000, 20000, 19980, false, T0);
+	tick(e, T0);
+	assert_non_null(find(PW_ACT_BAN, key));
+	for (t = T0 + SEC; t < T0 + 600 * SEC; t += 10 * SEC)
+		totals(e, key, 30000 + (t - T0) / SEC * 1000,
+		       20000 + (t - T0) / SEC, 19980, false, t);
+	pi = info(e, key, t);
+	assert_int_equal(pi.state, PW_ST_BANNED);
+	assert_int_equal(pi.d_packets, 10000);
+	assert_near(pi.counter[PW_SIG_SYN], 20000, 1e-9); /* frozen */
+	tick(e, T0 + 600 * SEC);
+	assert_non_null(find(PW_ACT_UNBAN, key));
+	/* 1 SYN and 100 packets since the last totals, not the lifetime. */
+	totals(e, key, 30000 + 591 * 1000 + 100, 20000 + 591 + 1, 19980, false,
+	       T0 + 601 * SEC);
+	tick(e, T0 + 601 * SEC);
+	pi = info(e, key, T0 + 601 * SEC);
+	assert_int_equal(pi.d_packets, 100);
+	assert_near(pi.counter[PW_SIG_SYN], 1, 1e-9);
+	assert_near(pi.counter[PW_SIG_PKT], 100, 1e-9);
+	pw_engine_free(e);
+
+	/* max_peers 2: the third source evicts the first, whose totals
+	 * are forgotten with it. */
+	pw_score_params_defaults(&p);
+	e = pw_engine_new(&p, 2, 1);
+	assert_non_null(e);
+	totals(e, "10.0.0.1", 100, 1, 0, false, T0);
+	totals(e, "10.0.0.2", 100, 1, 0, false, T0);
+	tick(e, T0);
+	totals(e, "10.0.0.3", 100, 1, 0, false, T0 + SEC);
+	tick(e, T0 + SEC);
+	assert_int_equal(stats(e).peers_evicted, 1);
+	totals(e, "10.0.0.1", 150, 1, 0, false, T0 + 2 * SEC);
+	assert_int_equal(info(e, "10.0.0.1", T0 + 2 * SEC).d_packets, 150);
+	pw_engine_free(e);
+}
+
+static void test_top_by_packets_and_drops(void **state)
+{
+	struct pw_engine *e = engine(NULL, 1);
+	struct pw_peer_info top[10];
+	size_t n;
+
+	(void)state;
+	totals(e, "192.0.2.1", 100, 0, 7, false, T0);
+	totals(e, "192.0.2.2", 300, 0, 0, false, T0);
+	totals(e, "192.0.2.3", 200, 0, 9, false, T0 + 500 * SEC);
+	totals(e, "192.0.2.4", 0, 0, 0, false, T0);
+	observe(e, "192.0.2.5", 0, 0, 0, 5, 0, 0, false, T0); /* a report */
+	tick(e, T0 + 500 * SEC);
+
+	n = pw_engine_top_by(e, PW_TOP_PACKETS, T0 + 500 * SEC, 0, top, 10);
+	assert_int_equal(n, 3); /* no zero deltas */
+	assert_int_equal(top[0].key.addr[3], 2);
+	assert_int_equal(top[0].d_packets, 300);
+	assert_int_equal(top[1].key.addr[3], 3);
+	assert_int_equal(top[2].key.addr[3], 1);
+	n = pw_engine_top_by(e, PW_TOP_PACKETS, T0 + 500 * SEC, 0, top, 2);
+	assert_int_equal(n, 2);
+	assert_int_equal(top[1].d_packets, 200);
+	n = pw_engine_top_by(e, PW_TOP_DROPS, T0 + 500 * SEC, 0, top, 10);
+	assert_int_equal(n, 2);
+	assert_int_equal(top[0].key.addr[3], 3);
+	assert_int_equal(top[0].d_drops, 9);
+	assert_int_equal(top[1].key.addr[3], 1);
+	/* Seen more than 600 s ago: left out when asked. */
+	n = pw_engine_top_by(e, PW_TOP_PACKETS, T0 + 700 * SEC, 600 * SEC, top,
+			     10);
+	assert_int_equal(n, 1);
+	assert_int_equal(top[0].key.addr[3], 3);
+	/* By score: as pw_engine_top. */
+	n = pw_engine_top_by(e, PW_TOP_SCORE, T0 + 500 * SEC, 600 * SEC, top,
+			     10);
+	assert_int_equal(n, 5);
+	assert_int_equal(pw_engine_top_by(e, PW_TOP_DROPS, T0, 0, top, 0), 0);
+	pw_engine_free(e);
+}
+
 /* --- model check: the agent's view follows the engine ------------------- */
 
 #define MC_KEYS 36
@@ -1523,7 +1732,26 @@ struct mc {
 	enum pw_peer_state level[MC_KEYS];
 	struct pw_cidr trusted[2];
 	size_t n_trusted;
+	/* The datapath's running totals of each host (packets, SYNs,
+	 * drops), and the last ones the engine was given. */
+	uint64_t tot[MC_KEYS][3], last[MC_KEYS][3];
+	unsigned totals_checked;
 };
+
+/* Before an operation that may create key k's node: a node created now
+ * starts from totals of zero (it was never there, or was forgotten). */
+static void mc_touch(struct mc *m, unsigned k, uint64_t now_ns)
+{
+	struct pw_peer_info pi;
+
+	if (pw_engine_peer(m->e, &m->key[k], now_ns, &pi) == -ENOENT)
+		memset(m->last[k], 0, sizeof(m->last[k]));
+}
+
+static uint64_t mc_delta(uint64_t total, uint64_t last)
+{
+	return total >= last ? total - last : total;
+}
 
 /* 24 IPv4 hosts in three /24s, 8 IPv6 /64s in one /48, then those
  * prefixes themselves (prefix decisions and operator CIDRs land there). */
@@ -1678,12 +1906,48 @@ static void model_run(size_t max_peers, uint64_t seed)
 					(double)(xorshift(&rng) % 120);
 			s.good = kind == 4;
 			s.established = xorshift(&rng) % 3 == 0;
+			mc_touch(&m, host, t);
+			if (kind != 1 && kind != 2 && kind != 4 &&
+			    xorshift(&rng) % 2) {
+				/* What the datapath counts, as the agent
+				 * hands it over: running totals, the entry
+				 * sometimes recycled (totals restart). */
+				uint64_t *tt = m.tot[host], *lt = m.last[host];
+				struct pw_peer_info pi;
+
+				if (xorshift(&rng) % 16 == 0)
+					tt[0] = tt[1] = tt[2] = 0;
+				tt[0] += (uint64_t)s.v[PW_SIG_PKT];
+				tt[1] += (uint64_t)s.v[PW_SIG_SYN];
+				tt[2] += (uint64_t)s.v[PW_SIG_DROP];
+				ret = pw_engine_observe_totals(
+					m.e, &m.key[host], tt[0], tt[1], tt[2],
+					s.established, t);
+				if (!ret) {
+					assert_int_equal(
+						pw_engine_peer(m.e,
+							       &m.key[host], t,
+							       &pi),
+						0);
+					assert_int_equal(
+						pi.d_packets,
+						mc_delta(tt[0], lt[0]));
+					assert_int_equal(
+						pi.d_drops,
+						mc_delta(tt[2], lt[2]));
+					memcpy(lt, tt, sizeof(m.tot[host]));
+					m.totals_checked++;
+				}
+			} else {
+				ret = pw_engine_observe(m.e, &m.key[host], &s,
+							t);
+			}
 			/* A small table full of sanctions has no room for
 			 * another source; that must be the only failure. */
-			ret = pw_engine_observe(m.e, &m.key[host], &s, t);
 			if (ret != -ENOSPC || max_peers >= MC_KEYS)
 				assert_int_equal(ret, 0);
 		} else if (r < 50) {
+			mc_touch(&m, k, t);
 			ret = pw_engine_manual_ban(m.e, &m.key[k], ttl, t);
 			assert_int_equal(ret, mc_trusted(&m, &m.key[k]) ? -EPERM
 									: 0);
@@ -1699,6 +1963,7 @@ static void model_run(size_t max_peers, uint64_t seed)
 				m.level[k] = PW_ST_NORMAL;
 			}
 		} else if (r < 57) {
+			mc_touch(&m, k, t);
 			ret = pw_engine_manual_quarantine(m.e, &m.key[k], ttl,
 							  t);
 			assert_int_equal(ret, mc_trusted(&m, &m.key[k]) ? -EPERM
@@ -1716,6 +1981,7 @@ static void model_run(size_t max_peers, uint64_t seed)
 			if (!ret)
 				m.level[k] = PW_ST_NORMAL;
 		} else if (r < 62) {
+			mc_touch(&m, k, t);
 			ret = pw_engine_restore_ban(m.e, &m.key[k], ttl + 1,
 						    1 + xorshift(&rng) % 4, t);
 			assert_int_equal(ret, mc_trusted(&m, &m.key[k]) ? -EPERM
@@ -1750,9 +2016,9 @@ static void model_run(size_t max_peers, uint64_t seed)
 			}
 		}
 	}
-	print_message("model: %u checks, bans %llu/%llu/%llu/%llu, guard %llu, "
-		      "trusted_ignored %llu\n",
-		      ticks_checked,
+	print_message("model: %u checks, %u totals, bans %llu/%llu/%llu/%llu, "
+		      "guard %llu, trusted_ignored %llu\n",
+		      ticks_checked, m.totals_checked,
 		      (unsigned long long)stats(m.e).bans_by_cause[1],
 		      (unsigned long long)stats(m.e).bans_by_cause[2],
 		      (unsigned long long)stats(m.e).bans_by_cause[3],
@@ -1760,6 +2026,7 @@ static void model_run(size_t max_peers, uint64_t seed)
 		      (unsigned long long)stats(m.e).guard_limited,
 		      (unsigned long long)stats(m.e).trusted_ignored);
 	assert_true(ticks_checked > 1000);
+	assert_true(m.totals_checked > 1000);
 	assert_true(stats(m.e).bans_by_cause[PW_CAUSE_VERIFIED] > 0);
 	assert_true(stats(m.e).guard_limited > 0);
 	assert_true(stats(m.e).trusted_ignored > 0);
@@ -1770,10 +2037,12 @@ static void model_run(size_t max_peers, uint64_t seed)
 	pw_engine_free(m.e);
 }
 
-/* 40000 random operations (signals of every kind, operator actions,
- * trust changes, posture, ticks with tiny output arrays): whenever a tick
- * finishes, the datapath the agent built from the decisions alone (plus
- * its own operator actions) matches the engine's state for every key. */
+/* 40000 random operations (signals of every kind, as deltas or as the
+ * datapath's running totals, operator actions, trust changes, posture,
+ * ticks with tiny output arrays): whenever a tick finishes, the datapath
+ * the agent built from the decisions alone (plus its own operator
+ * actions) matches the engine's state for every key, and every totals
+ * call leaves the deltas the model expects. */
 static void test_model_agent_view_follows_engine(void **state)
 {
 	(void)state;
@@ -1828,6 +2097,10 @@ int main(void)
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_tick_max_and_backlog),
 		cmocka_unit_test(test_many_sources_walk_back),
+		cmocka_unit_test(test_observe_totals_deltas),
+		cmocka_unit_test(test_observe_totals_same_as_deltas),
+		cmocka_unit_test(test_observe_totals_banned_and_forgotten),
+		cmocka_unit_test(test_top_by_packets_and_drops),
 		cmocka_unit_test(test_model_agent_view_follows_engine),
 		cmocka_unit_test(test_model_with_eviction),
 	};
