@@ -491,6 +491,24 @@ int pw_agent_reload(struct pw_agent *a)
 		pw_logwatch_free(a->logwatch);
 		a->logwatch = lw;
 	}
+	if (fresh.tick_ms != a->cfg.tick_ms ||
+	    memcmp(&fresh.scoring, &a->cfg.scoring, sizeof(fresh.scoring)) ||
+	    fresh.agent.max_peers != a->cfg.agent.max_peers ||
+	    strcmp(fresh.agent.control_socket, a->cfg.agent.control_socket) ||
+	    strcmp(fresh.agent.report_socket, a->cfg.agent.report_socket) ||
+	    strcmp(fresh.agent.metrics_listen, a->cfg.agent.metrics_listen))
+		log_warn("reload: tick_ms, scoring, max_peers and socket or "
+			 "metrics addresses change only with a restart; the "
+			 "running values stay in force");
+	fresh.tick_ms = a->cfg.tick_ms;
+	fresh.scoring = a->cfg.scoring;
+	fresh.agent.max_peers = a->cfg.agent.max_peers;
+	memcpy(fresh.agent.control_socket, a->cfg.agent.control_socket,
+	       sizeof(fresh.agent.control_socket));
+	memcpy(fresh.agent.report_socket, a->cfg.agent.report_socket,
+	       sizeof(fresh.agent.report_socket));
+	memcpy(fresh.agent.metrics_listen, a->cfg.agent.metrics_listen,
+	       sizeof(fresh.agent.metrics_listen));
 	/* Posture set at runtime survives a reload. */
 	fresh.agent.posture = pw_engine_posture(a->engine);
 	for (size_t i = 0; i < a->n_ifaces; i++) {
@@ -657,7 +675,6 @@ static void agent_free(struct pw_agent *a)
 	pw_logwatch_free(a->logwatch);
 	pw_engine_free(a->engine);
 	pw_bans_free(a->bans);
-	pw_keytab_free(a->snap);
 	pw_keytab_free(a->flagged);
 	free(a->allowed);
 	free(a->decisions);
@@ -718,14 +735,10 @@ int main(int argc, char **argv)
 	a->engine = pw_engine_new(&a->cfg.scoring, a->cfg.agent.max_peers,
 				  a->start_ns ^ (uint64_t)getpid());
 	a->bans = pw_bans_new(PW_DEF_MAP_SANCTIONS * 2);
-	a->snap = pw_keytab_new(sizeof(struct pw_srckey),
-				sizeof(struct pw_snapshot),
-				a->cfg.agent.max_peers);
 	a->flagged = pw_keytab_new(sizeof(struct pw_srckey), sizeof(uint32_t),
 				   PW_AGENT_SOURCES_PER_TICK * 4);
 	a->decisions = calloc(PW_AGENT_MAX_DECISIONS, sizeof(*a->decisions));
-	if (!a->engine || !a->bans || !a->snap || !a->flagged ||
-	    !a->decisions) {
+	if (!a->engine || !a->bans || !a->flagged || !a->decisions) {
 		log_err("out of memory at start");
 		goto cleanup;
 	}
