@@ -1984,6 +1984,23 @@ static int ttl_check(double ttl_s)
 	return nonneg(ttl_s) && ttl_s <= MAX_DURATION_S ? 0 : -EINVAL;
 }
 
+/* What every operator sanction and restored ban does first: refuse a
+ * trusted key, reserve the side record, advance the clock, find or create
+ * the node. 0, -EPERM, or the allocation error. */
+static int sanction_node(struct pw_engine *e, const struct pw_cidr *k,
+			 uint64_t *now_ns, struct node **n)
+{
+	int ret;
+
+	if (cidr_trusted(e, k))
+		return -EPERM;
+	ret = side_reserve(e, 1);
+	if (ret)
+		return ret;
+	*now_ns = clock_seen(e, *now_ns);
+	return node_get(e, k, true, n);
+}
+
 int pw_engine_manual_ban(struct pw_engine *e, const struct pw_cidr *c,
 			 double ttl_s, uint64_t now_ns)
 {
@@ -1993,13 +2010,7 @@ int pw_engine_manual_ban(struct pw_engine *e, const struct pw_cidr *c,
 
 	if (key_norm(c, &k) || ttl_check(ttl_s))
 		return -EINVAL;
-	if (cidr_trusted(e, &k))
-		return -EPERM;
-	ret = side_reserve(e, 1);
-	if (ret)
-		return ret;
-	now_ns = clock_seen(e, now_ns);
-	ret = node_get(e, &k, true, &n);
+	ret = sanction_node(e, &k, &now_ns, &n);
 	if (ret)
 		return ret;
 	do_ban(e, n, PW_CAUSE_MANUAL, ttl_s, now_ns, false);
@@ -2053,13 +2064,7 @@ int pw_engine_manual_quarantine(struct pw_engine *e, const struct pw_cidr *c,
 
 	if (key_norm(c, &k) || ttl_check(ttl_s))
 		return -EINVAL;
-	if (cidr_trusted(e, &k))
-		return -EPERM;
-	ret = side_reserve(e, 1);
-	if (ret)
-		return ret;
-	now_ns = clock_seen(e, now_ns);
-	ret = node_get(e, &k, true, &n);
+	ret = sanction_node(e, &k, &now_ns, &n);
 	if (ret)
 		return ret;
 	x = sw(e, n);
@@ -2111,13 +2116,7 @@ int pw_engine_restore_ban(struct pw_engine *e, const struct pw_cidr *c,
 	if (key_norm(c, &k) || ttl_check(remaining_s) ||
 	    cause < PW_CAUSE_SPOOFABLE || cause > PW_CAUSE_MANUAL)
 		return -EINVAL;
-	if (cidr_trusted(e, &k))
-		return -EPERM;
-	ret = side_reserve(e, 1);
-	if (ret)
-		return ret;
-	now_ns = clock_seen(e, now_ns);
-	ret = node_get(e, &k, true, &n);
+	ret = sanction_node(e, &k, &now_ns, &n);
 	if (ret)
 		return ret;
 	do_ban(e, n, cause, remaining_s, now_ns, false);
