@@ -35,7 +35,8 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -Iinclude -I/usr/include/$(ARC
 # Library code shared by every program (one responsibility per file).
 LIB_SRCS := src/log.c src/cidr.c src/config.c src/dp_config.c src/datapath.c \
             src/pcap_in.c src/keytab.c src/score.c src/report.c src/duration.c \
-            src/banlist.c src/state.c src/logwatch.c src/nft.c
+            src/banlist.c src/state.c src/logwatch.c src/nft.c src/conns.c \
+            src/sockdiag.c
 # The agent's modules: peerwalld, and peerwall-replay's simulated agent.
 AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/metrics.c \
               src/agent_nft.c src/emergency.c

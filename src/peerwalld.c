@@ -33,11 +33,13 @@
 #include "agent.h"
 #include "agent_nft.h"
 #include "bans.h"
+#include "conns.h"
 #include "control.h"
 #include "log.h"
 #include "logwatch.h"
 #include "metrics.h"
 #include "report.h"
+#include "sockdiag.h"
 #include "state.h"
 
 #define CTL_LINE_MAX	     (32u << 20) /* an import of 100k bans fits */
@@ -701,6 +703,8 @@ static void agent_free(struct pw_agent *a)
 		pw_datapath_close(a->ifaces[i].dp);
 	}
 	pw_logwatch_free(a->logwatch);
+	pw_conns_free(a->conns);
+	pw_sockdiag_close(a->sockdiag);
 	pw_engine_free(a->engine);
 	pw_bans_free(a->bans);
 	pw_keytab_free(a->flagged);
@@ -791,6 +795,15 @@ int main(int argc, char **argv)
 	}
 	if (pw_agent_sync_trusted(a))
 		goto cleanup;
+	a->conns = pw_conns_new(a->cfg.src_prefix_v4, a->cfg.src_prefix_v6,
+				PW_AGENT_CONN_SOURCES);
+	if (!a->conns || pw_sockdiag_open(&a->sockdiag)) {
+		log_err("sock_diag: cannot read established connections (%s); "
+			"conns will read 0",
+			strerror(errno));
+		pw_conns_free(a->conns);
+		a->conns = NULL;
+	}
 	/* The XDP flag and the nft rules follow the restored state (an
 	 * adopted program may still carry the previous run's flag). */
 	for (size_t i = 0; i < a->n_ifaces; i++)
