@@ -60,7 +60,7 @@ all: $(BPF_OBJ) $(BPF_SKEL) $(BARE_OBJ) $(PROGS)
 # --- dependencies -----------------------------------------------------------
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev \
             libnftnl-dev libmnl-dev libconfig-dev libcmocka-dev libjson-c-dev \
-            libmicrohttpd-dev \
+            libmicrohttpd-dev libsystemd-dev \
             pkg-config iproute2 nftables xdp-tools hping3 iperf3 tcpdump \
             tcpreplay jq gcc make
 deps:
@@ -109,10 +109,10 @@ $(AGENT_LIB): $(AGENT_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/bin/peerwalld: $(BUILD)/src/peerwalld.o $(AGENT_LIB) $(BUILD)/lib/libpeerwall.a
+$(BUILD)/bin/peerwalld: $(BUILD)/src/peerwalld.o $(BUILD)/src/sdnotify.o $(AGENT_LIB) $(BUILD)/lib/libpeerwall.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lsystemd
 
 $(BUILD)/bin/peerwallctl: $(BUILD)/tools/peerwallctl.o
 	$(call msg,LD,$@)

@@ -37,6 +37,7 @@
 #include "logwatch.h"
 #include "metrics.h"
 #include "report.h"
+#include "sdnotify.h"
 #include "state.h"
 
 #define CTL_LINE_MAX	     (32u << 20) /* an import of 100k bans fits */
@@ -580,12 +581,17 @@ static int loop_init(struct loop *l)
 static void on_signal(struct loop *l)
 {
 	struct signalfd_siginfo si;
+	int err;
 
 	if (read(l->sig.fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		log_info("SIGHUP: reloading %s", l->a->config_path);
-		pw_agent_reload(l->a);
+		pw_notify_reloading();
+		err = pw_agent_reload(l->a);
+		pw_notify_ready("%s; config %s",
+				err ? "reload refused" : "reloaded",
+				l->a->config_hash);
 		return;
 	}
 	log_info("signal %u: stopping (the XDP program keeps enforcing)",
@@ -613,6 +619,7 @@ static void loop_run(struct loop *l)
 				if (read(w->fd, &expirations,
 					 sizeof(expirations)) > 0)
 					pw_agent_tick(l->a);
+				pw_notify_watchdog();
 				/* MHD's idle timeouts run only when it does. */
 				if (l->m)
 					pw_metrics_run(l->m);
@@ -764,7 +771,11 @@ int main(int argc, char **argv)
 	}
 	log_info("peerwalld running: %zu interface(s), config %s (%s)",
 		 a->n_ifaces, path, a->config_hash);
+	pw_notify_init(a->cfg.tick_ms);
+	pw_notify_ready("enforcing on %zu interface(s), config %s", a->n_ifaces,
+			a->config_hash);
 	loop_run(&l);
+	pw_notify_stopping();
 	status = 0;
 	pw_agent_save_state(a);
 	if (a->detach || a->cfg.agent.detach_on_exit) {
