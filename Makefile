@@ -197,17 +197,25 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tools/demo.sh
 
+# Binaries, the BPF object, the example config, the systemd unit (its
+# ExecStart rewritten to PREFIX), man pages, and the monitoring files.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/peerwall $(DESTDIR)/etc/peerwall
-	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/peerwall $(DESTDIR)/etc/peerwall
 	install -m 0755 $(BUILD)/bin/peerwalld $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 $(BUILD)/bin/peerwallctl $(BUILD)/bin/peerwall-replay $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/peerwall/
 	install -m 0644 conf/peerwall.conf $(DESTDIR)/etc/peerwall/peerwall.conf.example
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/peerwalld|$(PREFIX)/sbin/peerwalld|g' conf/peerwalld.service > $(DESTDIR)$(UNITDIR)/peerwalld.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/peerwalld.service
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 docs/man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/peerwall $(DESTDIR)$(PREFIX)/share/doc/peerwall
+	install -m 0644 conf/peerwall-alerts.yml conf/grafana-dashboard.json $(DESTDIR)$(PREFIX)/share/peerwall/
+	install -m 0644 docs/runbook.md docs/metrics.md $(DESTDIR)$(PREFIX)/share/doc/peerwall/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
