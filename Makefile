@@ -187,6 +187,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory datapath-test
 	$(Q)$(MAKE) --no-print-directory replay-test
 	$(Q)$(MAKE) --no-print-directory netns-test
+	$(Q)BUILD=$(BUILD) tests/ship/run.sh
 	@echo "make check: all tests passed"
 
 bench: deps
