@@ -39,6 +39,7 @@
 #include "logwatch.h"
 #include "metrics.h"
 #include "report.h"
+#include "sdnotify.h"
 #include "sockdiag.h"
 #include "state.h"
 
@@ -610,12 +611,17 @@ static int loop_init(struct loop *l)
 static void on_signal(struct loop *l)
 {
 	struct signalfd_siginfo si;
+	int err;
 
 	if (read(l->sig.fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		log_info("SIGHUP: reloading %s", l->a->config_path);
-		pw_agent_reload(l->a);
+		pw_notify_reloading();
+		err = pw_agent_reload(l->a);
+		pw_notify_ready("%s; config %s",
+				err ? "reload refused" : "reloaded",
+				l->a->config_hash);
 		return;
 	}
 	log_info("signal %u: stopping (the XDP program keeps enforcing)",
@@ -643,6 +649,7 @@ static void loop_run(struct loop *l)
 				if (read(w->fd, &expirations,
 					 sizeof(expirations)) > 0)
 					pw_agent_tick(l->a);
+				pw_notify_watchdog();
 				/* MHD's idle timeouts run only when it does. */
 				if (l->m)
 					pw_metrics_run(l->m);
@@ -817,7 +824,11 @@ int main(int argc, char **argv)
 	}
 	log_info("peerwalld running: %zu interface(s), config %s (%s)",
 		 a->n_ifaces, path, a->config_hash);
+	pw_notify_init(a->cfg.tick_ms);
+	pw_notify_ready("enforcing on %zu interface(s), config %s", a->n_ifaces,
+			a->config_hash);
 	loop_run(&l);
+	pw_notify_stopping();
 	status = 0;
 	pw_agent_save_state(a);
 	if (a->detach || a->cfg.agent.detach_on_exit) {
