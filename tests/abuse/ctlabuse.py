@@ -24,7 +24,8 @@ Scenarios:
                            request padded to SIZE with "valid")
   nested DEPTH             {"cmd":"status","x":[[[...]]]} nested DEPTH deep
   utf8                     requests carrying invalid UTF-8, one by one
-  partial SIZE SECONDS     SIZE bytes without a newline, held open
+  partial SIZE SECONDS [N] SIZE bytes without a newline, held open (by N
+                           clients, default 1)
   crowd N SECONDS          N clients connected and idle
   noread SECONDS           a client that pipelines requests and never reads
                            (reconnecting whenever the agent drops it)
@@ -49,9 +50,18 @@ RESP_TIMEOUT = 5.0
 
 
 def connect(timeout=3.0):
+    """A blocking connect: waits (up to timeout) for room in the agent's
+    listen backlog, as peerwallctl does, instead of failing with EAGAIN."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                 struct.pack("ll", int(timeout),
+                             int((timeout % 1) * 1e6)))
+    try:
+        s.connect(SOCK)
+    except OSError:
+        s.close()
+        raise
     s.settimeout(timeout)
-    s.connect(SOCK)
     return s
 
 
@@ -226,6 +236,12 @@ UTF8_CASES = [
     ("surrogate half (CESU) in cmd", b'{"cmd":"\xed\xa0\x80"}'),
     ("invalid byte in addr", b'{"cmd":"peer","addr":"198.18.9.9\xff"}'),
     ("invalid byte in a key", b'{"cmd":"status","\xfe":1}'),
+    ("overlong encoding in an ignored string",
+     b'{"cmd":"status","x":"\xc1\xa1"}'),
+    ("surrogate half in an ignored string",
+     b'{"cmd":"status","x":"\xed\xb0\x80"}'),
+    ("code point above U+10FFFF in an ignored string",
+     b'{"cmd":"status","x":"\xf4\x90\x80\x80"}'),
 ]
 
 
@@ -238,11 +254,10 @@ def sc_utf8():
     return {"cases": out}
 
 
-def sc_partial(size, seconds):
-    size, seconds = int(size), float(seconds)
+def sc_partial(size, seconds, n=1):
+    size, seconds, n = int(size), float(seconds), int(n)
 
-    def run():
-        s = connect()
+    def push(s):
         s.setblocking(False)
         chunk, sent = b"[" * 65536, 0
         deadline = time.monotonic() + 10
@@ -253,17 +268,26 @@ def sc_partial(size, seconds):
                 select.select([], [s], [], 0.1)
             except OSError:
                 break
+        return sent
+
+    def run():
+        socks = [connect() for _ in range(n)]
+        sent = sum(push(s) for s in socks)
         time.sleep(seconds)
         # Still connected? (a closed peer reads as EOF)
-        r, _, _ = select.select([s], [], [], 0)
-        state = "open"
-        if r:
-            try:
-                state = "closed" if not s.recv(4096) else "got-data"
-            except OSError:
-                state = "closed"
-        s.close()
-        return {"sent": sent, "held_s": seconds, "state_after": state}
+        states = {}
+        for s in socks:
+            r, _, _ = select.select([s], [], [], 0)
+            state = "open"
+            if r:
+                try:
+                    state = "closed" if not s.recv(4096) else "got-data"
+                except OSError:
+                    state = "closed"
+            states[state] = states.get(state, 0) + 1
+            s.close()
+        return {"clients": n, "sent": sent, "held_s": seconds,
+                "state_after": states}
 
     return with_probe(run)
 
@@ -281,19 +305,13 @@ def sc_crowd(n, seconds):
     def run():
         socks, failed = [], 0
         t0 = time.monotonic()
-        # Blocking connects wait for room in the listen backlog (up to
-        # SO_SNDTIMEO): all N really reach the agent, which must accept
-        # or refuse each one.
-        tv = struct.pack("ll", 2, 0)
+        # Blocking connects wait for room in the listen backlog: all N
+        # really reach the agent, which must accept or refuse each one.
         for _ in range(n):
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
             try:
-                s.connect(SOCK)
-                socks.append(s)
+                socks.append(connect(2.0))
             except OSError:
                 failed += 1
-                s.close()
         connect_s = time.monotonic() - t0
         time.sleep(seconds)
         # Who did the agent hang up on? Then ask every survivor for status:

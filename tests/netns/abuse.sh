@@ -97,7 +97,9 @@ ctl() { inh timeout 10 "$C" -s "$sock" "$@"; }
 # as nobody, without any group (or with the one given)
 as_nobody() { inh setpriv --reuid=nobody --regid="${NOBODY_GID:-nogroup}" --clear-groups "$@"; }
 abuse() { inh timeout 60 "$PY" "$ABUSE/ctlabuse.py" "$sock" "$@"; }
-jqt() { jq -e "$2" <<<"$1" >/dev/null 2>&1; }
+# jqt JSON FILTER: true when JSON is there and FILTER holds (jq -e alone
+# succeeds on empty input)
+jqt() { [ -n "$1" ] && jq -e "$2" <<<"$1" >/dev/null 2>&1; }
 
 # connect SRC: exit 0 when a TCP exchange with the service completes
 connect() {
@@ -296,9 +298,12 @@ probe_ok() {
 ticking() {
 	outcome "$1" ".ticks_during >= (.wall_s * 1000 / $TICK_MS * 0.8 | floor)"
 }
-r=$(abuse partial $((4 << 20)) 3)
-note "partial: $(jq -c '{sent, state_after, probe, ticks_during, wall_s}' <<<"$r")"
-check "a 4 MiB line held open without newline: others still served within a tick" probe_ok "$r"
+# PWT_ABUSE_HOLD="CLIENTS MIB" makes this as large as you like (32 clients
+# of 31 MiB each is what the per-client cap allows: about 1 GiB).
+read -r hold_n hold_mib <<<"${PWT_ABUSE_HOLD:-4 4}"
+r=$(abuse partial $((hold_mib << 20)) 3 "$hold_n")
+note "partial: $(jq -c '{clients, sent, state_after, probe, ticks_during, wall_s}' <<<"$r"); VmHWM now $(mib "$(vm VmHWM)") MiB"
+check "$hold_n lines of $hold_mib MiB held open without newline: others still served within a tick" probe_ok "$r"
 check "... and the agent kept ticking" ticking "$r"
 lc0=$(log_count "too many clients")
 r=$(abuse crowd 1000 3)
@@ -431,9 +436,11 @@ mount -o remount,ro "$sdir"
 sleep $(((TICK_MS * 3 + 999) / 1000))
 check "read-only state dir: failure logged (Read-only file system)" grep -q "saving state in $sdir: Read-only file system" "$tmp/agent.log"
 check "read-only state dir: ban still enforced" blocked 198.18.9.10
+w1=$(mval peerwall_state_writes_total)
 mount -o remount,rw "$sdir"
-w1=$(mval peerwall_state_writes_total) f2=$(mval peerwall_state_write_failures_total)
-sleep $(((TICK_MS * 3 + 999) / 1000))
+sleep "$(awk -v t=$TICK_MS 'BEGIN { print t / 1000 }')"
+f2=$(mval peerwall_state_write_failures_total)
+sleep $(((TICK_MS * 2 + 999) / 1000))
 check "space back: state written at the next tick" state_ok 198.18.9.9/32 198.18.9.10/32
 check "... counted in peerwall_state_writes_total" test "$(mval peerwall_state_writes_total)" -gt "$w1"
 check "... and the failures stop" test "$(mval peerwall_state_write_failures_total)" -eq "$f2"
