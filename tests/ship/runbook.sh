@@ -114,7 +114,7 @@ PY
 blocked() { ! connect "$1"; }
 state_is() { [ "$(ctl --json peer "$1" | jq -r .peer.state)" = "$2" ]; }
 posture_is() { [ "$(ctl --json status | jq -r .posture)" = "$1" ]; }
-emergency_is() { [ "$(ctl --json status | jq -r .emergency)" = "$1" ]; }
+emergency_is() { [ "$(ctl --json status | jq -r .emergency.on)" = "$1" ]; }
 prog_count() { inh ip -d link show dev pw0 | grep -c 'prog/xdp'; }
 nonempty() { [ -s "$1" ]; }
 nonempty_dir() { [ -n "$(ls -A "$1" 2>/dev/null)" ]; }
