@@ -11,6 +11,7 @@
  * {"ok": false, "error": "..."} and never disturbs the agent.
  */
 #include <errno.h>
+#include <limits.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <pwd.h>
@@ -581,6 +582,13 @@ static int manual(struct ctl_req *r, bool ban)
 	if (reason && strlen(reason) > PW_BAN_REASON_MAX)
 		return fail(r, -EINVAL, "reason longer than %d bytes",
 			    PW_BAN_REASON_MAX);
+	/* The reason goes into logs and exported ban lists, one per line. */
+	for (const char *c = reason; c && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return fail(r, -EINVAL,
+				    "reason contains a control character "
+				    "(\\x%02x)",
+				    (unsigned char)*c);
 	if (pw_agent_is_trusted(a, &d.cidr))
 		return fail(r, -EPERM,
 			    "refused: %s is covered by a trusted CIDR "
@@ -896,7 +904,7 @@ static const struct ctl_cmd commands[] = {
 	{"report", true, cmd_report},	{"emergency", true, cmd_emergency},
 };
 
-static bool may_mutate(const struct pw_agent *a, const struct ucred *c)
+bool pw_control_may_mutate(const struct pw_agent *a, const struct ucred *c)
 {
 	struct passwd *pw;
 	gid_t groups[256];
@@ -944,7 +952,23 @@ char *pw_control_handle(struct pw_agent *a, const char *line, size_t len,
 
 	a->ctr.control_requests++;
 	r.resp = json_object_new_object();
-	r.req = tok ? json_tokener_parse_ex(tok, line, (int)len) : NULL;
+	if (!pw_utf8_valid(line, len)) {
+		err = fail(&r, -EINVAL, "request is not valid UTF-8");
+		goto out;
+	}
+	if (tok)
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	r.req = tok && len <= INT_MAX
+			? json_tokener_parse_ex(tok, line, (int)len)
+			: NULL;
+	/* One object and nothing after it but blanks. */
+	for (size_t i = r.req && tok ? json_tokener_get_parse_end(tok) : len;
+	     i < len; i++)
+		if (!strchr(" \t\r", line[i])) {
+			json_object_put(r.req);
+			r.req = NULL;
+			break;
+		}
 	if (!r.req || !json_object_is_type(r.req, json_type_object)) {
 		err = fail(&r, -EINVAL, "request is not a JSON object");
 		goto out;
@@ -957,11 +981,13 @@ char *pw_control_handle(struct pw_agent *a, const char *line, size_t len,
 		if (!strcmp(commands[i].name, name))
 			cmd = &commands[i];
 	if (!cmd) {
-		err = fail(&r, -EINVAL, "unknown command '%.40s'",
-			   name ? name : "");
+		char echo[PW_ECHO_BUF];
+
+		pw_echo_bytes(name ? name : "", name ? strlen(name) : 0, echo);
+		err = fail(&r, -EINVAL, "unknown command '%s'", echo);
 		goto out;
 	}
-	if (is_mutating(cmd, r.req) && !may_mutate(a, cred)) {
+	if (is_mutating(cmd, r.req) && !pw_control_may_mutate(a, cred)) {
 		a->ctr.control_refused++;
 		log_warn("control: refused %s from uid %u (needs root or group "
 			 "'%s')",
@@ -974,8 +1000,15 @@ char *pw_control_handle(struct pw_agent *a, const char *line, size_t len,
 	err = cmd->fn(&r);
 	/* An operator's change is durable before the reply says ok; the
 	 * engine's own decisions are saved once per tick. */
-	if (!err && a->dirty && is_mutating(cmd, r.req))
-		pw_agent_save_state(a);
+	if (!err && a->dirty && is_mutating(cmd, r.req) &&
+	    pw_agent_save_state(a))
+		json_object_object_add(
+			r.resp, "warning",
+			json_object_new_string(
+				"applied, but the state file could not be "
+				"written (see the agent log): it is lost if "
+				"the agent restarts before a later save "
+				"succeeds"));
 out:
 	json_object_object_add(r.resp, "ok", json_object_new_boolean(err == 0));
 	out = strdup(json_object_to_json_string_ext(
@@ -986,6 +1019,26 @@ out:
 	if (tok)
 		json_tokener_free(tok);
 	return out;
+}
+
+int pw_unix_bind_0660(int fd, const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	/* bind() creates the file with the socket inode's mode (less the
+	 * umask): set it first, so the file is never wider than 0660. */
+	if (fchmod(fd, 0660))
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		return -errno;
+	/* A umask wider than 077 may have left it narrower: say 0660. */
+	if (chmod(path, 0660))
+		return -errno;
+	return 0;
 }
 
 int pw_control_listen(struct pw_agent *a)
@@ -1004,13 +1057,13 @@ int pw_control_listen(struct pw_agent *a)
 		*slash = 0;
 		mkdir(dir, 0755);
 	}
-	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 16)) {
+	err = pw_unix_bind_0660(fd, path);
+	if (!err && listen(fd, 16))
 		err = -errno;
+	if (err) {
 		log_err("control socket %s: %s", path, strerror(-err));
 		close(fd);
 		return err;
@@ -1022,13 +1075,13 @@ int pw_control_listen(struct pw_agent *a)
 		a->control_gid = gr->gr_gid;
 		a->control_gid_set = true;
 		if (chown(path, 0, gr->gr_gid))
-			log_warn("control socket: chown to group %s: %s",
+			log_warn("control socket: chown to group %s: %s "
+				 "(only root can connect)",
 				 gr->gr_name, strerror(errno));
 	} else if (a->cfg.agent.control_group[0]) {
 		log_warn("control group '%s' does not exist: only root may "
 			 "change anything",
 			 a->cfg.agent.control_group);
 	}
-	chmod(path, 0660);
 	return fd;
 }

@@ -15,7 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
-#include <poll.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +43,13 @@
 #include "sockdiag.h"
 #include "state.h"
 
-#define CTL_LINE_MAX	     (32u << 20) /* an import of 100k bans fits */
-#define CTL_CLIENTS_MAX	     32
-#define CTL_WRITE_TIMEOUT_MS 2000
-#define REPORT_LOG_EVERY     1000 /* log one rejected report in this many */
+#define CTL_LINE_MAX	(32u << 20) /* an import of 100k bans fits */
+#define CTL_CLIENTS_MAX 32
+/* Requests from clients that may only read are small. */
+#define CTL_READ_LINE_MAX (64u << 10)
+/* A client that sends nothing and takes no output this long is closed. */
+#define CTL_IDLE_MS	 10000
+#define REPORT_LOG_EVERY 1000 /* log one rejected report in this many */
 
 enum watch_kind {
 	W_TIMER,
@@ -62,6 +65,10 @@ struct watch {
 	int fd;
 	char *buf; /* clients: bytes of an unfinished line */
 	size_t len, cap;
+	size_t line_max; /* longest request line this client may send */
+	char *out;	 /* clients: responses not yet sent */
+	size_t out_len, out_off;
+	uint64_t active_ns; /* last request or output progress */
 	struct ucred cred;
 };
 
@@ -72,7 +79,16 @@ struct loop {
 	struct watch metrics; /* fd owned by m */
 	struct pw_metrics *m; /* NULL: metrics off or not listening */
 	struct watch *clients[CTL_CLIENTS_MAX];
+	uint64_t evicted; /* clients closed to make room, since the last log */
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static int watch_add(struct loop *l, struct watch *w)
 {
@@ -89,46 +105,101 @@ static void client_close(struct loop *l, struct watch *w)
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 	close(w->fd);
 	free(w->buf);
+	free(w->out);
 	free(w);
 }
 
-/* Write a whole response; a client that stops reading is dropped. */
-static int write_all(int fd, const char *p, size_t n)
+/* Queue a response line; the event loop never waits for a client. */
+static int client_queue(struct watch *w, const char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+	size_t need = w->out_len - w->out_off + n;
+	char *o;
 
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
-
-			if (poll(&p, 1, CTL_WRITE_TIMEOUT_MS) <= 0)
-				return -ETIMEDOUT;
-			continue;
-		}
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
+	if (w->out_off) {
+		memmove(w->out, w->out + w->out_off, w->out_len - w->out_off);
+		w->out_len -= w->out_off;
+		w->out_off = 0;
 	}
+	o = realloc(w->out, need ? need : 1);
+	if (!o)
+		return -ENOMEM;
+	memcpy(o + w->out_len, p, n);
+	w->out = o;
+	w->out_len = need;
 	return 0;
+}
+
+/* Send what the socket takes now. 1: all sent, 0: more pending, <0:
+ * the client is gone. Interest follows: EPOLLOUT while output is
+ * pending (requests wait), EPOLLIN once it drained. */
+static int client_flush(struct loop *l, struct watch *w)
+{
+	struct epoll_event ev = {.data.ptr = w};
+
+	while (w->out_off < w->out_len) {
+		ssize_t n = send(w->fd, w->out + w->out_off,
+				 w->out_len - w->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0)
+			return -EPIPE;
+		w->out_off += (size_t)n;
+		w->active_ns = mono_ns();
+	}
+	ev.events = w->out_off < w->out_len ? EPOLLOUT : EPOLLIN;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev))
+		return -errno;
+	if (w->out_off < w->out_len)
+		return 0;
+	w->out_len = w->out_off = 0;
+	return 1;
+}
+
+/* Answer the complete lines buffered, stopping while output is pending
+ * (a client that does not read its answers gets no more of them).
+ * Returns false when the client was closed. */
+static bool client_serve(struct loop *l, struct watch *w)
+{
+	char *nl;
+
+	while (w->out_off == w->out_len &&
+	       (nl = memchr(w->buf, '\n', w->len))) {
+		size_t line = (size_t)(nl - w->buf);
+		char *resp = pw_control_handle(l->a, w->buf, line, &w->cred);
+		int err = resp ? client_queue(w, resp, strlen(resp)) : -ENOMEM;
+
+		if (!err)
+			err = client_queue(w, "\n", 1);
+		free(resp);
+		memmove(w->buf, nl + 1, w->len - line - 1);
+		w->len -= line + 1;
+		w->active_ns = mono_ns();
+		if (err || client_flush(l, w) < 0) {
+			client_close(l, w);
+			return false;
+		}
+	}
+	return true;
 }
 
 static void client_read(struct loop *l, struct watch *w)
 {
+	static const char too_long[] =
+		"{\"ok\":false,\"error\":\"request line too long\"}\n";
 	char chunk[65536];
 	ssize_t n = recv(w->fd, chunk, sizeof(chunk), 0);
-	char *nl;
 
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			client_close(l, w);
 		return;
 	}
-	if (w->len + (size_t)n > CTL_LINE_MAX) {
-		static const char msg[] =
-			"{\"ok\":false,\"error\":\"request line too long\"}\n";
-
-		write_all(w->fd, msg, sizeof(msg) - 1);
+	if (w->len + (size_t)n > w->line_max) {
+		/* Best effort: the answer goes out if the socket takes it. */
+		send(w->fd, too_long, sizeof(too_long) - 1,
+		     MSG_NOSIGNAL | MSG_DONTWAIT);
 		client_close(l, w);
 		return;
 	}
@@ -148,24 +219,44 @@ static void client_read(struct loop *l, struct watch *w)
 	}
 	memcpy(w->buf + w->len, chunk, (size_t)n);
 	w->len += (size_t)n;
-	while ((nl = memchr(w->buf, '\n', w->len))) {
-		size_t line = (size_t)(nl - w->buf);
-		char *resp = pw_control_handle(l->a, w->buf, line, &w->cred);
-		int err = 0;
+	client_serve(l, w);
+}
 
-		if (resp) {
-			err = write_all(w->fd, resp, strlen(resp));
-			if (!err)
-				err = write_all(w->fd, "\n", 1);
-			free(resp);
-		}
-		memmove(w->buf, nl + 1, w->len - line - 1);
-		w->len -= line + 1;
-		if (err || !resp) {
+static void client_event(struct loop *l, struct watch *w, uint32_t events)
+{
+	if (events & EPOLLOUT) {
+		int rc = client_flush(l, w);
+
+		if (rc < 0)
 			client_close(l, w);
-			return;
+		else if (rc == 1)
+			client_serve(l, w);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		client_read(l, w);
+}
+
+/* Each tick: close clients that did nothing for CTL_IDLE_MS (no request
+ * completed, no output taken), and say how many were evicted. */
+static void clients_expire(struct loop *l)
+{
+	uint64_t now = mono_ns();
+	unsigned idle = 0;
+
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct watch *w = l->clients[i];
+
+		if (w && now - w->active_ns > CTL_IDLE_MS * 1000000ull) {
+			client_close(l, w);
+			idle++;
 		}
 	}
+	if (idle || l->evicted)
+		log_warn("control: closed %u idle client(s) and %llu to make "
+			 "room for new ones",
+			 idle, (unsigned long long)l->evicted);
+	l->evicted = 0;
 }
 
 static void ctl_accept(struct loop *l)
@@ -180,19 +271,33 @@ static void ctl_accept(struct loop *l)
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (!l->clients[i])
 			slot = i;
-	w = slot >= 0 ? calloc(1, sizeof(*w)) : NULL;
+	if (slot < 0) {
+		/* Full: the longest-idle client makes room, so idle or
+		 * stuck connections can never lock the operator out. */
+		for (int i = 0; i < CTL_CLIENTS_MAX; i++)
+			if (slot < 0 || l->clients[i]->active_ns <
+						l->clients[slot]->active_ns)
+				slot = i;
+		client_close(l, l->clients[slot]);
+		l->evicted++;
+	}
+	w = calloc(1, sizeof(*w));
 	if (!w) {
-		log_warn("control: too many clients, refusing one");
 		close(fd);
 		return;
 	}
 	w->kind = W_CTL_CLIENT;
 	w->fd = fd;
+	w->active_ns = mono_ns();
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &w->cred, &len)) {
 		/* Unknown peer: treat as nobody. */
 		w->cred.uid = (uid_t)-1;
 		w->cred.gid = (gid_t)-1;
 	}
+	/* Only clients that may change things send large requests
+	 * (import); readers get a small cap. */
+	w->line_max = pw_control_may_mutate(l->a, &w->cred) ? CTL_LINE_MAX
+							    : CTL_READ_LINE_MAX;
 	if (watch_add(l, w)) {
 		close(fd);
 		free(w);
@@ -230,27 +335,21 @@ static void report_read(struct loop *l)
 
 static int report_listen(struct pw_agent *a)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	const char *path = a->cfg.agent.report_socket;
-	int fd;
+	int fd, err;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		int err = -errno;
-
+	err = pw_unix_bind_0660(fd, path);
+	if (err) {
 		log_err("report socket %s: %s", path, strerror(-err));
 		close(fd);
 		return err;
 	}
 	if (a->control_gid_set && chown(path, 0, a->control_gid))
-		log_warn("report socket: chown: %s", strerror(errno));
-	chmod(path, 0660);
+		log_warn("report socket: chown: %s (only root can report)",
+			 strerror(errno));
 	return fd;
 }
 
@@ -649,6 +748,7 @@ static void loop_run(struct loop *l)
 				if (read(w->fd, &expirations,
 					 sizeof(expirations)) > 0)
 					pw_agent_tick(l->a);
+				clients_expire(l);
 				pw_notify_watchdog();
 				/* MHD's idle timeouts run only when it does. */
 				if (l->m)
@@ -661,7 +761,7 @@ static void loop_run(struct loop *l)
 				ctl_accept(l);
 				break;
 			case W_CTL_CLIENT:
-				client_read(l, w);
+				client_event(l, w, evs[i].events);
 				break;
 			case W_REPORT:
 				report_read(l);

@@ -46,7 +46,7 @@ PY=/usr/bin/python3
 #   ctl-slots         32 idle clients lock every other client out
 #   ctl-log-flood     one warning per refused client, unthrottled
 #   ctl-noread        a client that never reads stalls the loop 2 s a time
-KNOWN_BUGS=${PWT_KNOWN_BUGS-sock-mode-window ctl-utf8 log-inject ctl-slots ctl-log-flood ctl-noread}
+KNOWN_BUGS=${PWT_KNOWN_BUGS-}
 H=pwa-host-$$
 P=pwa-peer-$$
 tmp=$(mktemp -d)
