@@ -202,6 +202,7 @@ int pw_agent_apply(struct pw_agent *a, const struct pw_decision *d,
 		break;
 	case PW_ACT_BAN:
 		err = apply_ban(a, d, origin, reason);
+		pw_agent_nft_ban(a, &d->cidr, d->ttl_s, true);
 		if (d->ttl_s > 0)
 			snprintf(ttl, sizeof(ttl), "for %.0f s", d->ttl_s);
 		else
@@ -215,6 +216,7 @@ int pw_agent_apply(struct pw_agent *a, const struct pw_decision *d,
 		break;
 	case PW_ACT_UNBAN:
 		err = apply_unban(a, d);
+		pw_agent_nft_ban(a, &d->cidr, 0, false);
 		log_info("decision: unban %s (%s)", addr,
 			 reason ? reason : "expired");
 		break;

@@ -71,7 +71,7 @@ struct pw_agent_counters {
 	uint64_t nft_failures;
 	uint64_t conns_failures;
 	/* nft counters, read once per tick (metrics read these). */
-	uint64_t nft_emergency_drops, nft_connlimit_rejects;
+	uint64_t nft_emergency_drops, nft_connlimit_rejects, nft_ban_drops;
 	double tick_ms_last, tick_ms_max;
 };
 

@@ -32,13 +32,18 @@ int pw_agent_nft_reconcile(struct pw_agent *a);
 int pw_agent_nft_trusted(struct pw_agent *a, const struct pw_cidr *all,
 			 size_t n);
 
+/* nft.mirror_bans: a ban (ttl_s 0 = until lifted) or its removal. */
+int pw_agent_nft_ban(struct pw_agent *a, const struct pw_cidr *c, double ttl_s,
+		     bool ban);
+
 /* Emergency rules on or off. */
 int pw_agent_nft_emergency(struct pw_agent *a, bool on);
 
-/* Packets dropped by the emergency rules, and new connections refused by
- * the connection limits, since the table was created (0 without one). */
+/* Packets dropped by the emergency rules, new connections refused by the
+ * connection limits, packets dropped by mirrored bans, since the table
+ * was created (0 without one). */
 void pw_agent_nft_counters(struct pw_agent *a, uint64_t *emergency_drops,
-			   uint64_t *connlimit_rejects);
+			   uint64_t *connlimit_rejects, uint64_t *ban_drops);
 
 /* At exit: remove the table when asked (detach, nft.remove_on_exit),
  * close the handle. */

@@ -203,7 +203,7 @@ static json_object *json_emergency(struct pw_agent *a)
 	json_object *xdp = json_object_new_array();
 	int64_t now = pw_agent_unix_s(a);
 	const struct pw_emergency_state *e = &a->emergency;
-	uint64_t nft_drops, cl_rejects;
+	uint64_t nft_drops, cl_rejects, ban_drops;
 	struct pw_stat st[PW_STAT_NR];
 	uint64_t xdp_drops = 0;
 
@@ -231,7 +231,7 @@ static json_object *json_emergency(struct pw_agent *a)
 			xdp_drops += st[PW_R_DROP_EMERGENCY].packets;
 	}
 	json_object_object_add(o, "xdp", xdp);
-	pw_agent_nft_counters(a, &nft_drops, &cl_rejects);
+	pw_agent_nft_counters(a, &nft_drops, &cl_rejects, &ban_drops);
 	if (a->nft) {
 		char t[80];
 
@@ -255,6 +255,10 @@ static json_object *json_emergency(struct pw_agent *a)
 			       json_object_new_int64((int64_t)xdp_drops));
 	json_object_object_add(o, "nft_drops",
 			       json_object_new_int64((int64_t)nft_drops));
+	json_object_object_add(o, "nft_ban_drops",
+			       json_object_new_int64((int64_t)ban_drops));
+	json_object_object_add(o, "nft_connlimit_rejects",
+			       json_object_new_int64((int64_t)cl_rejects));
 	json_object_object_add(
 		o, "default_ttl_s",
 		json_object_new_int64((int64_t)a->cfg.nft.emergency_ttl_s));

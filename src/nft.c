@@ -130,6 +130,14 @@
 #define SET_CONN_PFX_V6 "conn_pfx_v6"
 #define CT_STATE_NEW	0x8 /* NF_CT_STATE_BIT(IP_CT_NEW) */
 #define CL_SET_SIZE	65535
+/* Mirrored bans: sets with per-element timeouts, one counter, and a
+ * chain just before the emergency chain (both before conntrack). */
+#define BAN_CHAIN_NAME "bans"
+#define BAN_COUNTER    "ban_drops"
+#define SET_BAN_V4     "ban_v4"
+#define SET_BAN_V6     "ban_v6"
+#define ID_BAN_V4      9
+#define ID_BAN_V6      10
 
 #define NFT_ELEMS_PER_MSG 1024
 /* Free space guaranteed before building any message: the largest is an
@@ -157,6 +165,7 @@ struct pw_nft {
 	bool has_destroy;
 	bool emergency;
 	struct pw_nft_connlimit cl;
+	bool mirror; /* ban sets and chain (pw_nft_set_mirror_bans) */
 	int sndbuf, rcvbuf;
 	struct pw_nft_batch_stats last;
 	char err[NFT_ERRLEN];
@@ -167,6 +176,7 @@ struct pw_nft {
 struct nft_elem {
 	uint8_t key[16];
 	uint32_t flags;
+	uint64_t timeout_ms; /* 0: none (sets with timeouts only) */
 };
 
 struct nft_batch {
@@ -686,9 +696,9 @@ static int put_set(struct pw_nft *n, struct nft_batch *b, const char *name,
  * empties it, then NEWSETELEM messages of at most NFT_ELEMS_PER_MSG
  * elements. id != 0 names a set created earlier in the same batch.
  */
-static int put_elems(struct pw_nft *n, struct nft_batch *b, const char *set,
-		     uint32_t id, bool flush, const struct nft_elem *e,
-		     size_t count, uint32_t key_len)
+static int put_elems_op(struct pw_nft *n, struct nft_batch *b, const char *set,
+			uint32_t id, bool flush, const struct nft_elem *e,
+			size_t count, uint32_t key_len, uint16_t type)
 {
 	struct nftnl_set_elem *el = NULL;
 	struct nftnl_set *s;
@@ -716,7 +726,9 @@ static int put_elems(struct pw_nft *n, struct nft_batch *b, const char *set,
 	for (i = 0; i < count; i = end) {
 		end = i + NFT_ELEMS_PER_MSG < count ? i + NFT_ELEMS_PER_MSG
 						    : count;
-		nlh = batch_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, set);
+		nlh = batch_msg(b, type,
+				type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
+				set);
 		if (!nlh)
 			goto out;
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -729,6 +741,13 @@ static int put_elems(struct pw_nft *n, struct nft_batch *b, const char *set,
 						       e[j].flags);
 			else
 				nftnl_set_elem_unset(el, NFTNL_SET_ELEM_FLAGS);
+			if (e[j].timeout_ms)
+				nftnl_set_elem_set_u64(el,
+						       NFTNL_SET_ELEM_TIMEOUT,
+						       e[j].timeout_ms);
+			else
+				nftnl_set_elem_unset(el,
+						     NFTNL_SET_ELEM_TIMEOUT);
 			nftnl_set_elem_nlmsg_build(nlh, el, (int)(j - i + 1));
 		}
 		mnl_attr_nest_end(nlh, nest);
@@ -740,6 +759,14 @@ out:
 	nftnl_set_elem_free(el);
 	nftnl_set_free(s);
 	return ret;
+}
+
+static int put_elems(struct pw_nft *n, struct nft_batch *b, const char *set,
+		     uint32_t id, bool flush, const struct nft_elem *e,
+		     size_t count, uint32_t key_len)
+{
+	return put_elems_op(n, b, set, id, flush, e, count, key_len,
+			    NFT_MSG_NEWSETELEM);
 }
 
 static int put_chain(struct pw_nft *n, struct nft_batch *b)
@@ -1305,6 +1332,163 @@ static int put_connlimit(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
 	return 0;
 }
 
+/* --- mirrored bans ------------------------------------------------------ */
+
+static bool build_ban_rule(struct nftnl_rule *r, bool v4)
+{
+	uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+
+	return x_proto_service_in(r, SET_PROTECTED, ID_PROTECTED) &&
+	       x_meta(r, NFT_META_NFPROTO, NFT_REG32_00) &&
+	       x_cmp_eq(r, NFT_REG32_00, &nfproto, sizeof(nfproto)) &&
+	       x_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+			 v4 ? IP4_SADDR_OFF : IP6_SADDR_OFF,
+			 v4 ? sizeof(struct in_addr) : sizeof(struct in6_addr),
+			 NFT_REG32_00) &&
+	       x_lookup(r, NFT_REG32_00, v4 ? SET_BAN_V4 : SET_BAN_V6,
+			v4 ? ID_BAN_V4 : ID_BAN_V6, false) &&
+	       x_counter_ref(r, BAN_COUNTER) && x_verdict(r, NF_DROP);
+}
+
+/* Ban sets, counter and chain inside the reconcile batch (the sets start
+ * empty; the caller reloads the active bans). */
+static int put_bans(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
+		    uint64_t bytes)
+{
+	struct nftnl_chain *c;
+	struct nlmsghdr *nlh;
+	int ret, i;
+
+	if (!n->mirror)
+		return 0;
+	ret = put_named_counter(n, b, BAN_COUNTER, pkts, bytes);
+	if (!ret)
+		ret = put_set(n, b, SET_BAN_V4, ID_BAN_V4, NFT_TYPE_IPADDR, 4,
+			      NFT_SET_INTERVAL | NFT_SET_TIMEOUT);
+	if (!ret)
+		ret = put_set(n, b, SET_BAN_V6, ID_BAN_V6, NFT_TYPE_IP6ADDR, 16,
+			      NFT_SET_INTERVAL | NFT_SET_TIMEOUT);
+	if (ret)
+		return ret;
+	c = nftnl_chain_alloc();
+	if (!c)
+		return -ENOMEM;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, n->table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, BAN_CHAIN_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, n->prio - 1);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nlh = batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, "bans chain");
+	if (nlh) {
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		batch_put(b, nlh);
+	}
+	nftnl_chain_free(c);
+	if (!nlh)
+		return -ENOMEM;
+	for (i = 0; i < 2; i++) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (!r)
+			return -ENOMEM;
+		ret = build_ban_rule(r, i == 0)
+			      ? put_rule(n, b, BAN_CHAIN_NAME, r)
+			      : -ENOMEM;
+		nftnl_rule_free(r);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void pw_nft_set_mirror_bans(struct pw_nft *n, bool on)
+{
+	n->mirror = on;
+}
+
+/* A ban's interval elements: [first, last + 1) with the timeout on the
+ * start, after the "0 .. end" element nft sends before every interval
+ * add. */
+static size_t ban_elems(const struct pw_cidr *c, uint64_t timeout_ms, bool add,
+			struct nft_elem out[3])
+{
+	struct pw_nft_range r;
+	size_t k = 0;
+
+	if (pw_nft_merge_cidrs(c, 1, c->family, &r) != 1)
+		return 0;
+	memset(out, 0, 3 * sizeof(*out));
+	if (add && r.first != 0) {
+		u128_to_addr(c->family, 0, out[k].key);
+		out[k++].flags = NFT_SET_ELEM_INTERVAL_END;
+	}
+	u128_to_addr(c->family, r.first, out[k].key);
+	out[k++].timeout_ms = add ? timeout_ms : 0;
+	if (r.last != range_top(c->family)) {
+		u128_to_addr(c->family, r.last + 1, out[k].key);
+		/* The kernel takes no timeout on an interval's end. */
+		out[k++].flags = NFT_SET_ELEM_INTERVAL_END;
+	}
+	return k;
+}
+
+static int ban_op(struct pw_nft *n, const struct pw_cidr *c,
+		  uint64_t timeout_ms, bool add)
+{
+	struct nft_elem e[3];
+	struct nft_batch b;
+	size_t k;
+	int ret;
+
+	n->err[0] = '\0';
+	if (!n->mirror)
+		return 0;
+	k = ban_elems(c, timeout_ms, add, e);
+	if (!k)
+		return -EINVAL;
+	batch_init(&b, n->seq);
+	batch_begin(&b);
+	ret = put_elems_op(n, &b,
+			   c->family == AF_INET ? SET_BAN_V4 : SET_BAN_V6, 0,
+			   false, e, k, c->family == AF_INET ? 4 : 16,
+			   add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+	if (ret < 0)
+		nft_fail(n, ret, "building the ban batch: %s", strerror(-ret));
+	else
+		ret = batch_send(n, &b, 0, NULL);
+	batch_free(&b);
+	return ret;
+}
+
+int pw_nft_ban(struct pw_nft *n, const struct pw_cidr *c, uint64_t timeout_ms)
+{
+	return ban_op(n, c, timeout_ms, true);
+}
+
+int pw_nft_unban(struct pw_nft *n, const struct pw_cidr *c)
+{
+	int ret = ban_op(n, c, 0, false);
+
+	return ret == -ENOENT ? 0 : ret;
+}
+
+int pw_nft_ban_drops(struct pw_nft *n, uint64_t *packets)
+{
+	struct counter_vals v;
+	int ret;
+
+	*packets = 0;
+	if (!n->mirror)
+		return 0;
+	ret = read_named_counter(n, BAN_COUNTER, &v);
+	if (ret < 0)
+		return nft_fail(n, ret, "table %s: reading counter %s: %s",
+				n->table, BAN_COUNTER, strerror(-ret));
+	*packets = v.pkts;
+	return 0;
+}
+
 void pw_nft_set_connlimit(struct pw_nft *n, const struct pw_nft_connlimit *cl)
 {
 	n->cl = *cl;
@@ -1528,8 +1712,8 @@ int pw_nft_reconcile(struct pw_nft *n, const struct pw_protect *ports,
 		     size_t n_ports, const struct pw_cidr *trusted,
 		     size_t n_trusted)
 {
-	struct nft_elem *prot = NULL, mgmt[2 * PW_MAX_MGMT_PORTS];
-	struct counter_vals ctr = {0, 0}, clctr = {0, 0};
+	struct nft_elem *prot = NULL, mgmt[2 * PW_MAX_MGMT_PORTS] = {0};
+	struct counter_vals ctr = {0, 0}, clctr = {0, 0}, banctr = {0, 0};
 	struct trusted_elems t = {0};
 	size_t n_prot = 0, i;
 	struct nft_batch b;
@@ -1558,6 +1742,8 @@ int pw_nft_reconcile(struct pw_nft *n, const struct pw_protect *ports,
 		ctr.pkts = ctr.bytes = 0;
 	if (read_named_counter(n, CL_COUNTER, &clctr) < 0)
 		clctr.pkts = clctr.bytes = 0;
+	if (read_named_counter(n, BAN_COUNTER, &banctr) < 0)
+		banctr.pkts = banctr.bytes = 0;
 
 	batch_begin(&b);
 	ret = put_table_gone(n, &b);
@@ -1596,6 +1782,8 @@ int pw_nft_reconcile(struct pw_nft *n, const struct pw_protect *ports,
 		ret = put_emergency(n, &b, false, n->emergency, true);
 	if (!ret)
 		ret = put_connlimit(n, &b, clctr.pkts, clctr.bytes);
+	if (!ret)
+		ret = put_bans(n, &b, banctr.pkts, banctr.bytes);
 	if (ret < 0) {
 		nft_fail(n, ret, "building the table batch: %s",
 			 strerror(-ret));

@@ -125,6 +125,19 @@ struct pw_nft_connlimit {
 void pw_nft_set_connlimit(struct pw_nft *n, const struct pw_nft_connlimit *cl);
 int pw_nft_connlimit_rejects(struct pw_nft *n, uint64_t *packets);
 
+/* Ban mirroring (nft.mirror_bans), applied by the next reconcile: sets
+ * ban_v4/ban_v6 (interval, per-element timeouts) and a chain `bans`
+ * just before the emergency chain dropping protected-port traffic from
+ * them, counted in `ban_drops`. The sets start empty after a reconcile:
+ * the caller adds the active bans. pw_nft_ban: timeout_ms 0 = until
+ * removed; -EEXIST when it overlaps a ban already there (an interval set
+ * holds no overlaps; the wider one covers it). pw_nft_unban: absent is
+ * not an error. Both do nothing while mirroring is off. */
+void pw_nft_set_mirror_bans(struct pw_nft *n, bool on);
+int pw_nft_ban(struct pw_nft *n, const struct pw_cidr *c, uint64_t timeout_ms);
+int pw_nft_unban(struct pw_nft *n, const struct pw_cidr *c);
+int pw_nft_ban_drops(struct pw_nft *n, uint64_t *packets);
+
 /* Delete our table if it exists (stop / detach). Never touches others. */
 int pw_nft_remove(struct pw_nft *n);
 

@@ -205,7 +205,8 @@ void pw_agent_tick(struct pw_agent *a)
 
 	pw_emergency_expire(a);
 	pw_agent_nft_counters(a, &a->ctr.nft_emergency_drops,
-			      &a->ctr.nft_connlimit_rejects);
+			      &a->ctr.nft_connlimit_rejects,
+			      &a->ctr.nft_ban_drops);
 	if (a->dirty)
 		pw_agent_save_state(a);
 

@@ -405,7 +405,7 @@ static void print_peers(json_object *r)
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		json_object *p = json_object_array_get_idx(arr, i);
 
-		printf("%-44s %-10s %10.1f %10lld %10lld %6lld %7lld\n",
+		printf("%-44s %-10s %10.4g %10lld %10lld %6lld %7lld\n",
 		       get_str(p, "addr"), get_str(p, "state"),
 		       get_double(p, "score"), (long long)get_int(p, "pps"),
 		       (long long)get_int(p, "drops_per_tick"),

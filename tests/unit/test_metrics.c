@@ -475,6 +475,7 @@ static void test_render_families(void **state)
 		{"peerwall_emergency", "gauge"},
 		{"peerwall_emergency_drops_total", "counter"},
 		{"peerwall_connlimit_rejects_total", "counter"},
+		{"peerwall_nft_ban_drops_total", "counter"},
 		{"peerwall_connections_established", "gauge"},
 		{"peerwall_nft_failures_total", "counter"},
 		{"peerwall_posture", "gauge"},
