@@ -4,7 +4,7 @@
 #   make deps       install the Debian packages (idempotent, quiet if present)
 #   make check      deps + build + every test (as root)
 #   make bench      deps + build + benchmarks (table + build/bench.json)
-#   make demo       deps + build + a demonstration
+#   make demo       deps + build + peerwall defending a host, live, in netns (as root)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             print every command
 
@@ -62,7 +62,7 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev \
             libnftnl-dev libmnl-dev libconfig-dev libcmocka-dev libjson-c-dev \
             libmicrohttpd-dev \
             pkg-config iproute2 nftables xdp-tools hping3 iperf3 tcpdump \
-            tcpreplay jq gcc make
+            tcpreplay jq gcc make python3
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
