@@ -37,7 +37,8 @@ LIB_SRCS := src/log.c src/cidr.c src/config.c src/dp_config.c src/datapath.c \
             src/pcap_in.c src/keytab.c src/score.c src/report.c src/duration.c \
             src/banlist.c src/state.c src/logwatch.c src/nft.c
 # The agent's modules: peerwalld, and peerwall-replay's simulated agent.
-AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/metrics.c
+AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/metrics.c \
+              src/agent_nft.c src/emergency.c
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
 AGENT_LIB := $(BUILD)/lib/libpeerwall-agent.a
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -158,7 +159,7 @@ $(ASAN_AGENT_LIB): $(AGENT_SRCS:%.c=$(BUILD)/asan/%.o)
 # test_metrics renders a hand-built agent: metrics.o and what it pulls in
 # (bans.o -> agent.o -> tick.o) come from the agent's modules, as an
 # archive so only the members needed are linked.
-$(BUILD)/tests/test_metrics: tests/unit/test_metrics.c $(ASAN_AGENT_LIB) $(ASAN_OBJS)
+$(BUILD)/tests/test_metrics $(BUILD)/tests/test_emergency: $(BUILD)/tests/test_%: tests/unit/test_%.c $(ASAN_AGENT_LIB) $(ASAN_OBJS)
 	$(call msg,TEST-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(LDLIBS)

@@ -25,10 +25,12 @@
 #include <json-c/json.h>
 
 #include "agent.h"
+#include "agent_nft.h"
 #include "bans.h"
 #include "control.h"
 #include "dp_config.h"
 #include "duration.h"
+#include "emergency.h"
 #include "log.h"
 #include "report.h"
 
@@ -187,6 +189,165 @@ static json_object *json_peer(const struct pw_agent *a,
 	return o;
 }
 
+/* Emergency mode as status and `emergency` replies show it: what is on,
+ * until when, and where it is enforced. */
+static json_object *json_emergency(struct pw_agent *a)
+{
+	json_object *o = json_object_new_object();
+	json_object *xdp = json_object_new_array();
+	int64_t now = pw_agent_unix_s(a);
+	const struct pw_emergency_state *e = &a->emergency;
+	uint64_t nft_drops, cl_rejects;
+	struct pw_stat st[PW_STAT_NR];
+	uint64_t xdp_drops = 0;
+
+	json_object_object_add(o, "on", json_object_new_boolean(e->on));
+	if (e->on) {
+		json_object_object_add(o, "since",
+				       json_object_new_int64(e->since_unix_s));
+		json_object_object_add(o, "until",
+				       json_object_new_int64(e->until_unix_s));
+		json_object_object_add(
+			o, "remaining_s",
+			json_object_new_int64(
+				e->until_unix_s
+					? (e->until_unix_s > now
+						   ? e->until_unix_s - now
+						   : 0)
+					: -1));
+		json_object_object_add(o, "uid", json_object_new_int64(e->uid));
+	}
+	for (size_t i = 0; i < a->n_ifaces; i++) {
+		if (pw_datapath_dp_config(a->ifaces[i].dp)->emergency)
+			json_object_array_add(
+				xdp, json_object_new_string(a->ifaces[i].name));
+		if (!pw_datapath_stats(a->ifaces[i].dp, st))
+			xdp_drops += st[PW_R_DROP_EMERGENCY].packets;
+	}
+	json_object_object_add(o, "xdp", xdp);
+	pw_agent_nft_counters(a, &nft_drops, &cl_rejects);
+	if (a->nft) {
+		char t[80];
+
+		snprintf(t, sizeof(t), "inet %s", a->cfg.nft.table);
+		json_object_object_add(o, "nft", json_object_new_string(t));
+		json_object_object_add(
+			o, "nft_rules",
+			json_object_new_boolean(e->on && !a->nft_error[0]));
+	} else {
+		json_object_object_add(
+			o, "nft",
+			json_object_new_string(
+				pw_enforce_nft(a->cfg.nft.enforce)
+					? "unavailable"
+					: "off (enforce = xdp)"));
+	}
+	if (a->nft_error[0])
+		json_object_object_add(o, "nft_error",
+				       json_object_new_string(a->nft_error));
+	json_object_object_add(o, "xdp_drops",
+			       json_object_new_int64((int64_t)xdp_drops));
+	json_object_object_add(o, "nft_drops",
+			       json_object_new_int64((int64_t)nft_drops));
+	json_object_object_add(
+		o, "default_ttl_s",
+		json_object_new_int64((int64_t)a->cfg.nft.emergency_ttl_s));
+	return o;
+}
+
+/* The operator's SSH session, when peerwallctl knows it. */
+static void arg_requester(struct ctl_req *r, struct pw_requester *from)
+{
+	const char *addr = arg_str(r, "client_addr");
+	struct pw_cidr c;
+	uint64_t port = 0;
+	char err[64];
+
+	memset(from, 0, sizeof(*from));
+	if (!addr || arg_uint(r, "client_port", 0, 65535, &port) || !port ||
+	    pw_cidr_parse(addr, &c, err, sizeof(err)) ||
+	    c.prefixlen != pw_family_bits(c.family))
+		return;
+	from->known = true;
+	from->family = c.family;
+	memcpy(from->addr, c.addr, sizeof(from->addr));
+	from->port = (uint16_t)port;
+}
+
+static int cmd_emergency(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	const char *op = arg_str(r, "op");
+	int64_t now = pw_agent_unix_s(a), until;
+	struct pw_emergency_req req = {0};
+	json_object *v;
+	char why[256];
+	uint64_t ttl;
+	int err = 0;
+
+	if (!op)
+		return fail(r, -EINVAL,
+			    "missing 'op' (on, off, extend, "
+			    "status)");
+	if (!strcmp(op, "status")) {
+		/* read-only */
+	} else if (!strcmp(op, "on")) {
+		req.ttl_given = arg_str(r, "ttl") ||
+				json_object_object_get_ex(r->req, "ttl", &v);
+		if (arg_ttl(r, 0, &ttl))
+			return -EINVAL;
+		req.ttl_s = (double)ttl;
+		req.force = json_object_object_get_ex(r->req, "force", &v) &&
+			    json_object_get_boolean(v);
+		arg_requester(r, &req.from);
+		struct pw_cidr *all;
+		size_t n;
+
+		all = pw_agent_trusted_all(a, &n);
+		if (!all)
+			return fail(r, -ENOMEM, "out of memory");
+		err = pw_emergency_check_on(&a->cfg, all, n, &req, now, &until,
+					    why, sizeof(why));
+		free(all);
+		if (err) {
+			log_warn("control: uid %u: emergency on refused: %s",
+				 r->cred.uid, why);
+			return fail(r, err, "refused: %s", why);
+		}
+		err = pw_emergency_set(a, true, until, r->cred.uid,
+				       req.force ? "operator, --force"
+						 : "operator");
+	} else if (!strcmp(op, "off")) {
+		if (a->emergency.on)
+			err = pw_emergency_set(a, false, 0, r->cred.uid,
+					       "operator");
+	} else if (!strcmp(op, "extend")) {
+		if (!a->emergency.on)
+			return fail(r, -EINVAL,
+				    "emergency mode is off: nothing to extend");
+		if (arg_ttl(r, 0, &ttl))
+			return -EINVAL;
+		if (!ttl)
+			return fail(r, -EINVAL, "extend needs a duration > 0");
+		a->emergency.until_unix_s = pw_emergency_extended(
+			a->emergency.until_unix_s, now, (double)ttl);
+		a->emergency.uid = r->cred.uid;
+		a->dirty = true;
+		log_warn("emergency mode extended by uid %u: %s", r->cred.uid,
+			 a->emergency.until_unix_s ? "new end set" : "no TTL");
+	} else {
+		return fail(r, -EINVAL,
+			    "unknown op '%.20s' (on, off, extend, status)", op);
+	}
+	json_object_object_add(r->resp, "emergency", json_emergency(a));
+	if (err)
+		return fail(r, err,
+			    "emergency mode is %s but not in every layer: "
+			    "see nft_error and the agent log",
+			    a->emergency.on ? "on" : "off");
+	return 0;
+}
+
 static int cmd_status(struct ctl_req *r)
 {
 	struct pw_agent *a = r->a;
@@ -227,11 +388,17 @@ static int cmd_status(struct ctl_req *r)
 	json_object_object_add(o, "posture",
 			       json_object_new_string(pw_posture_name(
 				       pw_engine_posture(a->engine))));
+	json_object_object_add(o, "emergency", json_emergency(a));
 	json_object_object_add(
-		o, "emergency",
-		json_object_new_boolean(
-			a->n_ifaces &&
-			pw_datapath_dp_config(a->ifaces[0].dp)->emergency));
+		o, "enforce",
+		json_object_new_string(
+			a->cfg.nft.enforce == PW_ENFORCE_XDP   ? "xdp"
+			: a->cfg.nft.enforce == PW_ENFORCE_NFT ? "nft"
+							       : "both"));
+	json_object_object_add(
+		o, "quarantines",
+		json_object_new_int64((int64_t)pw_engine_count_state(
+			a->engine, PW_ST_QUARANTINE)));
 	json_object_object_add(o, "sources_tracked",
 			       json_object_new_int64((int64_t)es.peers));
 	json_object_object_add(
@@ -660,7 +827,7 @@ static const struct ctl_cmd commands[] = {
 	{"release", true, cmd_release}, {"allow", true, cmd_allow},
 	{"import", true, cmd_import},	{"posture", true, cmd_posture},
 	{"reload", true, cmd_reload},	{"detach", true, cmd_detach},
-	{"report", true, cmd_report},
+	{"report", true, cmd_report},	{"emergency", true, cmd_emergency},
 };
 
 static bool may_mutate(const struct pw_agent *a, const struct ucred *c)
@@ -689,9 +856,11 @@ static bool is_mutating(const struct ctl_cmd *cmd, json_object *req)
 {
 	json_object *op;
 
-	if (cmd->fn == cmd_allow && json_object_object_get_ex(req, "op", &op) &&
+	if ((cmd->fn == cmd_allow || cmd->fn == cmd_emergency) &&
+	    json_object_object_get_ex(req, "op", &op) &&
 	    json_object_is_type(op, json_type_string) &&
-	    !strcmp(json_object_get_string(op), "list"))
+	    (!strcmp(json_object_get_string(op), "list") ||
+	     !strcmp(json_object_get_string(op), "status")))
 		return false;
 	return cmd->mutating;
 }

@@ -31,6 +31,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "agent_nft.h"
 #include "bans.h"
 #include "control.h"
 #include "log.h"
@@ -332,6 +333,12 @@ static void restore_state(struct pw_agent *a)
 			a->n_allowed = st.n_allowed;
 		}
 	}
+	/* An emergency whose TTL ran out while we were down was dropped by
+	 * the loader; one still running keeps its end time. */
+	a->emergency.on = st.emergency;
+	a->emergency.until_unix_s =
+		st.emergency ? st.emergency_until_unix_s : 0;
+	a->emergency.since_unix_s = st.emergency ? st.saved_unix_s : 0;
 	if (st.posture >= 0 && st.posture < PW_POSTURE_NR) {
 		a->cfg.agent.posture = st.posture;
 		pw_engine_set_posture(a->engine, st.posture);
@@ -417,6 +424,11 @@ static enum pw_xdp_mode xdp_mode(const struct pw_config *cfg)
 
 static int open_datapaths(struct pw_agent *a)
 {
+	if (!pw_enforce_xdp(a->cfg.nft.enforce)) {
+		log_info("enforce = \"nft\": no XDP program; the nftables "
+			 "table carries every decision");
+		return 0;
+	}
 	for (size_t i = 0; i < a->cfg.n_interfaces; i++) {
 		struct pw_iface *f = &a->ifaces[i];
 		char pin[PW_PATH_MAX + IF_NAMESIZE + 2];
@@ -517,11 +529,27 @@ int pw_agent_reload(struct pw_agent *a)
 			log_err("reload: %s: %s", a->ifaces[i].name,
 				strerror(-err));
 	}
+	if (fresh.nft.enforce != a->cfg.nft.enforce ||
+	    strcmp(fresh.nft.table, a->cfg.nft.table) ||
+	    fresh.nft.n_mgmt != a->cfg.nft.n_mgmt ||
+	    memcmp(fresh.nft.mgmt_ports, a->cfg.nft.mgmt_ports,
+		   sizeof(fresh.nft.mgmt_ports))) {
+		log_warn("reload: enforce, nft.table and emergency.mgmt_ports "
+			 "change only with a restart; the running values stay "
+			 "in force");
+		fresh.nft.enforce = a->cfg.nft.enforce;
+		memcpy(fresh.nft.table, a->cfg.nft.table,
+		       sizeof(fresh.nft.table));
+		memcpy(fresh.nft.mgmt_ports, a->cfg.nft.mgmt_ports,
+		       sizeof(fresh.nft.mgmt_ports));
+		fresh.nft.n_mgmt = a->cfg.nft.n_mgmt;
+	}
 	lift_dropped_config_bans(a, &fresh);
 	pw_config_free(&a->cfg);
 	a->cfg = fresh;
 	config_hash(a->config_path, a->config_hash);
 	register_config_bans(a);
+	pw_agent_nft_reconcile(a);
 	pw_agent_sync_trusted(a);
 	log_info("reload: %s applied (config %s)", a->config_path,
 		 a->config_hash);
@@ -756,8 +784,20 @@ int main(int argc, char **argv)
 		goto cleanup;
 	register_config_bans(a);
 	restore_state(a);
+	if (pw_agent_nft_start(a) && a->cfg.nft.enforce == PW_ENFORCE_NFT) {
+		log_err("enforce = \"nft\" and the nftables table cannot be "
+			"set up: nothing would enforce; stopping");
+		goto cleanup;
+	}
 	if (pw_agent_sync_trusted(a))
 		goto cleanup;
+	/* The XDP flag and the nft rules follow the restored state (an
+	 * adopted program may still carry the previous run's flag). */
+	for (size_t i = 0; i < a->n_ifaces; i++)
+		pw_datapath_set_emergency(a->ifaces[i].dp, a->emergency.on);
+	if (a->emergency.on)
+		log_warn("emergency mode restored from state (%s)",
+			 a->emergency.until_unix_s ? "TTL running" : "no TTL");
 	if (loop_init(&l)) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		goto cleanup;
@@ -772,7 +812,9 @@ int main(int argc, char **argv)
 			pw_datapath_detach(a->ifaces[i].dp, a->ifaces[i].name);
 		log_info("detached from every interface; pinned maps removed");
 	}
+	pw_agent_nft_stop(a, a->detach || a->cfg.nft.remove_on_exit);
 cleanup:
+	pw_agent_nft_stop(a, false);
 	loop_close(&l);
 	agent_free(a);
 	return status;

@@ -2260,6 +2260,18 @@ void pw_engine_get_stats(const struct pw_engine *e, struct pw_engine_stats *out)
 	out->peers = e->n_nodes;
 }
 
+size_t pw_engine_count_state(const struct pw_engine *e,
+			     enum pw_peer_state st)
+{
+	size_t k = 0;
+
+	for (uint32_t c = 0; c < e->n_chunks; c++)
+		for (uint32_t i = 0; i < CHUNK_NODES; i++)
+			k += e->chunks[c][i].in_use &&
+			     e->chunks[c][i].state == st;
+	return k;
+}
+
 /* The strike clock is exported as the unix time the current clean period
  * started: the end of the last ban, which may lie in the future while
  * that ban runs (the ban itself is saved alongside). */

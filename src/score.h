@@ -249,6 +249,11 @@ size_t pw_engine_top_by(const struct pw_engine *e, enum pw_top_by by,
 void pw_engine_get_stats(const struct pw_engine *e,
 			 struct pw_engine_stats *out);
 
+/* Sources (and prefixes) in state st now: O(tracked), for status and
+ * metrics, not for the tick. */
+size_t pw_engine_count_state(const struct pw_engine *e,
+			     enum pw_peer_state st);
+
 /* History for the state file; restore on start (strikes decay by the time
  * passed, using now_unix_s). */
 size_t pw_engine_history(const struct pw_engine *e, int64_t now_unix_s,

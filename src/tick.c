@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "emergency.h"
 #include "log.h"
 #include "logwatch.h"
 
@@ -148,6 +149,7 @@ void pw_agent_tick(struct pw_agent *a)
 			       NULL);
 	}
 
+	pw_emergency_expire(a);
 	if (a->dirty)
 		pw_agent_save_state(a);
 
