@@ -194,8 +194,12 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tools/bench.sh
 
+# The build's lines go to a log (shown if it fails), so the demo's
+# narration is what fills the screen.
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)mkdir -p $(BUILD) && echo "  BUILD    (log: $(BUILD)/demo-build.log)" && \
+	    $(MAKE) --no-print-directory all >$(BUILD)/demo-build.log 2>&1 || \
+	    { cat $(BUILD)/demo-build.log; exit 1; }
 	$(Q)BUILD=$(BUILD) tools/demo.sh
 
 install: all

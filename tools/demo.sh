@@ -31,8 +31,9 @@ fi
 
 BUILD=${BUILD:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
-D=$root/$BUILD/bin/peerwalld
-C=$root/$BUILD/bin/peerwallctl
+case $BUILD in /*) bin=$BUILD/bin ;; *) bin=$root/$BUILD/bin ;; esac
+D=$bin/peerwalld
+C=$bin/peerwallctl
 TRAFFIC=$root/tools/demo-traffic.py
 L=pwd-lan-$$ H=pwd-host-$$ T=pwd-trust-$$ P=pwd-honest-$$ A=pwd-attack-$$
 NSES="$L $H $T $P $A"
