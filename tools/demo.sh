@@ -47,7 +47,9 @@ sock=$tmp/ctl.sock
 pids=()
 
 cleanup() {
-	trap - INT TERM EXIT
+	# once: a second Ctrl-C must not cut the cleanup short
+	trap '' INT TERM HUP PIPE
+	trap - EXIT
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do
 		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -225,10 +227,18 @@ attack() {
 	atk_pid=$!
 	pids+=("$atk_pid")
 }
-# stop_attack NAME: stop hping3 (SIGINT: it prints its statistics).
+# reap PID: wait for a child and forget it, so that cleanup never signals
+# a process that reused its pid.
+reap() {
+	local p keep=()
+	wait "$1" 2>/dev/null
+	for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	pids=("${keep[@]}")
+}
+# stop_attack: stop hping3 (on SIGINT it prints its statistics).
 stop_attack() {
 	kill -INT "$atk_pid" 2>/dev/null
-	wait "$atk_pid" 2>/dev/null
+	reap "$atk_pid"
 }
 # sent NAME: the packets hping3 says it sent.
 sent() {
@@ -287,13 +297,13 @@ read -r _ c0_drop <<<"$(counters)"
 t_probe=$(($(now_us) - t0))
 attack probe -S -p 26656 -i u3000 -c 150
 progress 3
-wait "$atk_pid" 2>/dev/null
+reap "$atk_pid"
 
 say "3. SYN flood from $ATK (hping3 -S --flood)"
 t_syn=$(($(now_us) - t0))
 attack syn -S --flood -p 26656
 progress 10
-stop_attack syn
+stop_attack
 read -r _ c1_drop <<<"$(counters)"
 
 say "4. UDP flood to 30303, spoofed from $SPOOF (hping3 --udp --flood -a $SPOOF)"
@@ -301,7 +311,7 @@ watch=("$ATK" "$SPOOF")
 t_udp=$(($(now_us) - t0))
 attack udp --udp --flood -a $SPOOF -p 30303
 progress 8
-stop_attack udp
+stop_attack
 read -r _ c2_drop <<<"$(counters)"
 counting=0 watch=()
 
