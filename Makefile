@@ -35,7 +35,8 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -Iinclude -I/usr/include/$(ARC
 # Library code shared by every program (one responsibility per file).
 LIB_SRCS := src/log.c src/cidr.c src/config.c src/dp_config.c src/datapath.c \
             src/pcap_in.c src/keytab.c src/score.c src/report.c src/duration.c \
-            src/banlist.c src/state.c src/logwatch.c src/nft.c
+            src/banlist.c src/state.c src/logwatch.c src/nft.c src/conns.c \
+            src/sockdiag.c
 # The agent's modules: peerwalld, and peerwall-replay's simulated agent.
 AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/metrics.c \
               src/agent_nft.c src/emergency.c
@@ -61,7 +62,7 @@ all: $(BPF_OBJ) $(BPF_SKEL) $(BARE_OBJ) $(PROGS)
 # --- dependencies -----------------------------------------------------------
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev \
             libnftnl-dev libmnl-dev libconfig-dev libcmocka-dev libjson-c-dev \
-            libmicrohttpd-dev \
+            libmicrohttpd-dev libsystemd-dev \
             pkg-config iproute2 nftables xdp-tools hping3 iperf3 tcpdump \
             tcpreplay jq gcc make python3
 deps:
@@ -110,10 +111,10 @@ $(AGENT_LIB): $(AGENT_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/bin/peerwalld: $(BUILD)/src/peerwalld.o $(AGENT_LIB) $(BUILD)/lib/libpeerwall.a
+$(BUILD)/bin/peerwalld: $(BUILD)/src/peerwalld.o $(BUILD)/src/sdnotify.o $(AGENT_LIB) $(BUILD)/lib/libpeerwall.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lsystemd
 
 $(BUILD)/bin/peerwallctl: $(BUILD)/tools/peerwallctl.o
 	$(call msg,LD,$@)
@@ -181,6 +182,7 @@ replay-test: all
 netns-test: all
 	$(Q)BUILD=$(BUILD) tests/netns/agent.sh
 	$(Q)BUILD=$(BUILD) tests/netns/nft.sh
+	$(Q)BUILD=$(BUILD) tests/netns/abuse.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -188,6 +190,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory datapath-test
 	$(Q)$(MAKE) --no-print-directory replay-test
 	$(Q)$(MAKE) --no-print-directory netns-test
+	$(Q)BUILD=$(BUILD) tests/ship/run.sh
 	@echo "make check: all tests passed"
 
 bench: deps
@@ -202,17 +205,25 @@ demo: deps
 	    { cat $(BUILD)/demo-build.log; exit 1; }
 	$(Q)BUILD=$(BUILD) tools/demo.sh
 
+# Binaries, the BPF object, the example config, the systemd unit (its
+# ExecStart rewritten to PREFIX), man pages, and the monitoring files.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/peerwall $(DESTDIR)/etc/peerwall
-	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/peerwall $(DESTDIR)/etc/peerwall
 	install -m 0755 $(BUILD)/bin/peerwalld $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 $(BUILD)/bin/peerwallctl $(BUILD)/bin/peerwall-replay $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/peerwall/
 	install -m 0644 conf/peerwall.conf $(DESTDIR)/etc/peerwall/peerwall.conf.example
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/peerwalld|$(PREFIX)/sbin/peerwalld|g' conf/peerwalld.service > $(DESTDIR)$(UNITDIR)/peerwalld.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/peerwalld.service
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 docs/man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/peerwall $(DESTDIR)$(PREFIX)/share/doc/peerwall
+	install -m 0644 conf/peerwall-alerts.yml conf/grafana-dashboard.json $(DESTDIR)$(PREFIX)/share/peerwall/
+	install -m 0644 docs/runbook.md docs/metrics.md $(DESTDIR)$(PREFIX)/share/doc/peerwall/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

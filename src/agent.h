@@ -34,11 +34,15 @@
 /* A source's last datapath deltas (pps, drops per tick) are shown to
  * operators while it was seen within this long. */
 #define PW_AGENT_IDLE_S 600
+/* Sources whose established connections are counted (the rest count in
+ * the total only). */
+#define PW_AGENT_CONN_SOURCES 65536
 
 struct ring_buffer;
 struct pw_bans;
 struct pw_nft;
 struct pw_conns;
+struct pw_sockdiag;
 struct pw_logwatch_set;
 
 struct pw_iface {
@@ -65,6 +69,9 @@ struct pw_agent_counters {
 	uint64_t control_requests, control_refused;
 	uint64_t trusted_reported;
 	uint64_t nft_failures;
+	uint64_t conns_failures;
+	/* nft counters, read once per tick (metrics read these). */
+	uint64_t nft_emergency_drops, nft_connlimit_rejects;
 	double tick_ms_last, tick_ms_max;
 };
 
@@ -119,6 +126,7 @@ struct pw_agent {
 	/* Established connections to protected ports per source, read from
 	 * the kernel (sock_diag) every tick; NULL in simulations. */
 	struct pw_conns *conns;
+	struct pw_sockdiag *sockdiag;
 	struct pw_agent_counters ctr;
 };
 

@@ -145,13 +145,9 @@ static const char *const reports_keys[] = {"per_tick", NULL};
 static const char *const logwatch_keys[] = {"path", "pattern", "weight",
 					    "reason", NULL};
 static const char *const scoring_keys[] = {
-	"syn",	      "drop",
-	"pkt",	      "invalid",
-	"log",	      "thresholds",
-	"hysteresis", "min_state",
-	"credit",     "ban",
-	"probation",  "prefix",
-	"guard",      "established_window",
+	"syn",	"drop",	      "pkt",	    "invalid",	 "log",
+	"conn", "thresholds", "hysteresis", "min_state", "credit",
+	"ban",	"probation",  "prefix",	    "guard",	 "established_window",
 	NULL,
 };
 static const char *const signal_keys[] = {"half_life", "budget", "weight",
@@ -1451,7 +1447,7 @@ static void parse_scoring(struct parse *p, config_setting_t *root)
 	} signals[] = {
 		{"syn", PW_SIG_SYN}, {"drop", PW_SIG_DROP},
 		{"pkt", PW_SIG_PKT}, {"invalid", PW_SIG_INVALID},
-		{"log", PW_SIG_LOG},
+		{"log", PW_SIG_LOG}, {"conn", PW_SIG_CONN},
 	};
 	static const struct {
 		const char *key;

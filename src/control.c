@@ -27,6 +27,7 @@
 #include "agent.h"
 #include "agent_nft.h"
 #include "bans.h"
+#include "conns.h"
 #include "control.h"
 #include "dp_config.h"
 #include "duration.h"
@@ -149,8 +150,8 @@ static json_object *json_ban(const struct pw_ban_record *b)
 static json_object *json_peer(const struct pw_agent *a,
 			      const struct pw_peer_info *p)
 {
-	static const char *const sig_names[PW_SIG_NR] = {"syn", "drop", "pkt",
-							 "invalid", "log"};
+	static const char *const sig_names[PW_SIG_NR] = {
+		"syn", "drop", "pkt", "invalid", "log", "conn"};
 	uint64_t now = pw_agent_now_ns(a);
 	/* The last tick's deltas, while the source is still around. */
 	bool recent = now <= p->last_seen_ns ||
@@ -171,6 +172,10 @@ static json_object *json_peer(const struct pw_agent *a,
 		json_object_object_add(ctr, sig_names[i],
 				       json_object_new_double(p->counter[i]));
 	json_object_object_add(o, "counters", ctr);
+	json_object_object_add(
+		o, "conns",
+		json_object_new_int64(a->conns ? pw_conns_of(a->conns, &p->key)
+					       : 0));
 	json_object_object_add(
 		o, "pps",
 		json_object_new_int64(recent ? (int64_t)p->d_packets : 0));
@@ -399,6 +404,10 @@ static int cmd_status(struct ctl_req *r)
 		o, "quarantines",
 		json_object_new_int64((int64_t)pw_engine_count_state(
 			a->engine, PW_ST_QUARANTINE)));
+	json_object_object_add(
+		o, "connections",
+		json_object_new_int64(
+			a->conns ? (int64_t)pw_conns_total(a->conns) : -1));
 	json_object_object_add(o, "sources_tracked",
 			       json_object_new_int64((int64_t)es.peers));
 	json_object_object_add(
@@ -427,6 +436,60 @@ static int cmd_status(struct ctl_req *r)
 	return 0;
 }
 
+struct conn_top {
+	struct pw_conns_entry *v;
+	size_t n, cap;
+};
+
+static void collect_conn(const struct pw_conns_entry *e, void *arg)
+{
+	struct conn_top *t = arg;
+
+	if (!e->now)
+		return;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 256;
+		struct pw_conns_entry *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = *e;
+}
+
+static int conn_cmp(const void *x, const void *y)
+{
+	const struct pw_conns_entry *a = x, *b = y;
+
+	return a->now < b->now ? 1 : a->now > b->now ? -1 : 0;
+}
+
+/* Sources holding the most established connections to protected ports. */
+static size_t top_by_conns(struct pw_agent *a, struct pw_peer_info *info,
+			   size_t n)
+{
+	struct conn_top t = {0};
+	size_t i, cnt;
+
+	if (!a->conns)
+		return 0;
+	pw_conns_each(a->conns, collect_conn, &t);
+	qsort(t.v, t.n, sizeof(*t.v), conn_cmp);
+	cnt = t.n < n ? t.n : n;
+	for (i = 0; i < cnt; i++) {
+		if (pw_engine_peer(a->engine, &t.v[i].key, pw_agent_now_ns(a),
+				   &info[i])) {
+			memset(&info[i], 0, sizeof(info[i]));
+			info[i].key = t.v[i].key;
+			info[i].trusted = pw_agent_is_trusted(a, &t.v[i].key);
+		}
+	}
+	free(t.v);
+	return cnt;
+}
+
 static int cmd_top(struct ctl_req *r)
 {
 	struct pw_agent *a = r->a;
@@ -451,9 +514,12 @@ static int cmd_top(struct ctl_req *r)
 			a->engine, by[0] == 'p' ? PW_TOP_PACKETS : PW_TOP_DROPS,
 			pw_agent_now_ns(a), PW_AGENT_IDLE_S * 1000000000ull,
 			info, n);
+	} else if (!strcmp(by, "conns")) {
+		cnt = top_by_conns(a, info, n);
 	} else {
 		free(info);
-		return fail(r, -EINVAL, "'by' must be score, pps or drops");
+		return fail(r, -EINVAL,
+			    "'by' must be score, pps, drops or conns");
 	}
 	for (size_t i = 0; i < cnt; i++)
 		json_object_array_add(arr, json_peer(a, &info[i]));

@@ -45,8 +45,9 @@ bool pw_emergency_cuts(const struct pw_config *cfg,
  * -EPERM with the reason in why. Pure. */
 int pw_emergency_check_on(const struct pw_config *cfg,
 			  const struct pw_cidr *trusted, size_t n_trusted,
-			  const struct pw_emergency_req *req, int64_t now_unix_s,
-			  int64_t *until_unix_s, char *why, size_t whylen);
+			  const struct pw_emergency_req *req,
+			  int64_t now_unix_s, int64_t *until_unix_s, char *why,
+			  size_t whylen);
 
 /* The end after "extend by s": from the current end (or now, if that has
  * passed). 0 stays 0 (no TTL). Pure. */

@@ -50,8 +50,8 @@
 /* NF_IP_PRI_RAW: after defragmentation (-400), so th dport is always
  * there, and before conntrack (-200), so a dropped packet never creates a
  * conntrack entry and an established untrusted flow is cut too. */
-#define PW_NFT_DEF_PRIORITY  (-300)
-#define PW_NFT_TABLE_MAXLEN  64
+#define PW_NFT_DEF_PRIORITY (-300)
+#define PW_NFT_TABLE_MAXLEN 64
 
 struct pw_nft;
 

@@ -33,11 +33,14 @@
 #include "agent.h"
 #include "agent_nft.h"
 #include "bans.h"
+#include "conns.h"
 #include "control.h"
 #include "log.h"
 #include "logwatch.h"
 #include "metrics.h"
 #include "report.h"
+#include "sdnotify.h"
+#include "sockdiag.h"
 #include "state.h"
 
 #define CTL_LINE_MAX	     (32u << 20) /* an import of 100k bans fits */
@@ -608,12 +611,17 @@ static int loop_init(struct loop *l)
 static void on_signal(struct loop *l)
 {
 	struct signalfd_siginfo si;
+	int err;
 
 	if (read(l->sig.fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		log_info("SIGHUP: reloading %s", l->a->config_path);
-		pw_agent_reload(l->a);
+		pw_notify_reloading();
+		err = pw_agent_reload(l->a);
+		pw_notify_ready("%s; config %s",
+				err ? "reload refused" : "reloaded",
+				l->a->config_hash);
 		return;
 	}
 	log_info("signal %u: stopping (the XDP program keeps enforcing)",
@@ -641,6 +649,7 @@ static void loop_run(struct loop *l)
 				if (read(w->fd, &expirations,
 					 sizeof(expirations)) > 0)
 					pw_agent_tick(l->a);
+				pw_notify_watchdog();
 				/* MHD's idle timeouts run only when it does. */
 				if (l->m)
 					pw_metrics_run(l->m);
@@ -701,6 +710,8 @@ static void agent_free(struct pw_agent *a)
 		pw_datapath_close(a->ifaces[i].dp);
 	}
 	pw_logwatch_free(a->logwatch);
+	pw_conns_free(a->conns);
+	pw_sockdiag_close(a->sockdiag);
 	pw_engine_free(a->engine);
 	pw_bans_free(a->bans);
 	pw_keytab_free(a->flagged);
@@ -791,6 +802,15 @@ int main(int argc, char **argv)
 	}
 	if (pw_agent_sync_trusted(a))
 		goto cleanup;
+	a->conns = pw_conns_new(a->cfg.src_prefix_v4, a->cfg.src_prefix_v6,
+				PW_AGENT_CONN_SOURCES);
+	if (!a->conns || pw_sockdiag_open(&a->sockdiag)) {
+		log_err("sock_diag: cannot read established connections (%s); "
+			"conns will read 0",
+			strerror(errno));
+		pw_conns_free(a->conns);
+		a->conns = NULL;
+	}
 	/* The XDP flag and the nft rules follow the restored state (an
 	 * adopted program may still carry the previous run's flag). */
 	for (size_t i = 0; i < a->n_ifaces; i++)
@@ -804,7 +824,11 @@ int main(int argc, char **argv)
 	}
 	log_info("peerwalld running: %zu interface(s), config %s (%s)",
 		 a->n_ifaces, path, a->config_hash);
+	pw_notify_init(a->cfg.tick_ms);
+	pw_notify_ready("enforcing on %zu interface(s), config %s", a->n_ifaces,
+			a->config_hash);
 	loop_run(&l);
+	pw_notify_stopping();
 	status = 0;
 	pw_agent_save_state(a);
 	if (a->detach || a->cfg.agent.detach_on_exit) {

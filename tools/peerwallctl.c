@@ -374,6 +374,8 @@ static void print_status(json_object *r)
 	printf("bans:               %lld\n", (long long)get_int(r, "bans"));
 	printf("quarantines:        %lld\n",
 	       (long long)get_int(r, "quarantines"));
+	printf("connections:        %lld established to protected ports\n",
+	       (long long)get_int(r, "connections"));
 	printf("config:             %s\n", get_str(r, "config_hash"));
 	printf("uptime:             %lld s\n",
 	       (long long)get_int(r, "uptime_s"));
@@ -398,15 +400,16 @@ static void print_peers(json_object *r)
 
 	if (!json_object_object_get_ex(r, "peers", &arr))
 		return;
-	printf("%-44s %-10s %10s %10s %10s %7s\n", "source", "state", "score",
-	       "pps", "drops/tick", "strikes");
+	printf("%-44s %-10s %10s %10s %10s %6s %7s\n", "source", "state",
+	       "score", "pps", "drops/tick", "conns", "strikes");
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		json_object *p = json_object_array_get_idx(arr, i);
 
-		printf("%-44s %-10s %10.1f %10lld %10lld %7lld\n",
+		printf("%-44s %-10s %10.1f %10lld %10lld %6lld %7lld\n",
 		       get_str(p, "addr"), get_str(p, "state"),
 		       get_double(p, "score"), (long long)get_int(p, "pps"),
 		       (long long)get_int(p, "drops_per_tick"),
+		       (long long)get_int(p, "conns"),
 		       (long long)get_int(p, "strikes"));
 	}
 }
@@ -425,6 +428,8 @@ static void print_peer(json_object *r)
 		printf("score:    %.1f (credit %.1f)\n", get_double(p, "score"),
 		       get_double(p, "credit"));
 		printf("strikes:  %lld\n", (long long)get_int(p, "strikes"));
+		printf("conns:    %lld established\n",
+		       (long long)get_int(p, "conns"));
 		if (json_object_object_get_ex(p, "counters", &ctr)) {
 			printf("signals: ");
 			json_object_object_foreach(ctr, k, v)
@@ -499,7 +504,7 @@ static void print_import(json_object *r)
 
 static const struct cmd commands[] = {
 	{"status", "status", build_none, print_status},
-	{"top", "top [-n N] [--by pps|drops|score]", build_opts_only,
+	{"top", "top [-n N] [--by pps|drops|score|conns]", build_opts_only,
 	 print_peers},
 	{"peers", "peers [-n N]", build_opts_only, print_peers},
 	{"peer", "peer ADDR", build_addr, print_peer},
