@@ -4,7 +4,7 @@
 #   make deps       install the Debian packages (idempotent, quiet if present)
 #   make check      deps + build + every test (as root)
 #   make bench      deps + build + benchmarks (table + build/bench.json)
-#   make demo       deps + build + a demonstration
+#   make demo       deps + build + peerwall defending a host, live, in netns (as root)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             print every command
 
@@ -64,7 +64,7 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev \
             libnftnl-dev libmnl-dev libconfig-dev libcmocka-dev libjson-c-dev \
             libmicrohttpd-dev libsystemd-dev \
             pkg-config iproute2 nftables xdp-tools hping3 iperf3 tcpdump \
-            tcpreplay jq gcc make
+            tcpreplay jq gcc make python3
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -197,8 +197,12 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tools/bench.sh
 
+# The build's lines go to a log (shown if it fails), so the demo's
+# narration is what fills the screen.
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)mkdir -p $(BUILD) && echo "  BUILD    (log: $(BUILD)/demo-build.log)" && \
+	    $(MAKE) --no-print-directory all >$(BUILD)/demo-build.log 2>&1 || \
+	    { cat $(BUILD)/demo-build.log; exit 1; }
 	$(Q)BUILD=$(BUILD) tools/demo.sh
 
 # Binaries, the BPF object, the example config, the systemd unit (its
