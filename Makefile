@@ -183,6 +183,7 @@ netns-test: all
 	$(Q)BUILD=$(BUILD) tests/netns/agent.sh
 	$(Q)BUILD=$(BUILD) tests/netns/nft.sh
 	$(Q)BUILD=$(BUILD) tests/netns/abuse.sh
+	$(Q)BUILD=$(BUILD) tests/netns/nftbans.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
