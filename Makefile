@@ -181,6 +181,7 @@ replay-test: all
 netns-test: all
 	$(Q)BUILD=$(BUILD) tests/netns/agent.sh
 	$(Q)BUILD=$(BUILD) tests/netns/nft.sh
+	$(Q)BUILD=$(BUILD) tests/netns/emergency.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
