@@ -184,6 +184,7 @@ netns-test: all
 	$(Q)BUILD=$(BUILD) tests/netns/nft.sh
 	$(Q)BUILD=$(BUILD) tests/netns/abuse.sh
 	$(Q)BUILD=$(BUILD) tests/netns/nftbans.sh
+	$(Q)BUILD=$(BUILD) tests/netns/emergency.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
