@@ -308,6 +308,9 @@ int pw_agent_save_state(struct pw_agent *a)
 	st.emergency = a->emergency.on;
 	st.emergency_until_unix_s =
 		a->emergency.on ? a->emergency.until_unix_s : 0;
+	st.emergency_since_unix_s =
+		a->emergency.on ? a->emergency.since_unix_s : 0;
+	st.emergency_uid = a->emergency.uid;
 	st.saved_unix_s = pw_agent_unix_s(a);
 	err = pw_state_save(a->cfg.agent.state_dir, &st);
 	if (err) {

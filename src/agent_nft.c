@@ -165,14 +165,9 @@ int pw_agent_nft_reconcile(struct pw_agent *a)
 	connlimit_params(&a->cfg, &cl);
 	pw_nft_set_connlimit(a->nft, &cl);
 	pw_nft_set_mirror_bans(a->nft, mirroring(a));
-	/* The handle carries the emergency flag into the rebuilt table. */
-	if (pw_nft_emergency(a->nft) != a->emergency.on) {
-		err = pw_nft_set_emergency(a->nft, a->emergency.on);
-		if (err && err != -ENOENT)
-			log_warn("nftables: emergency %s before reconcile: %s",
-				 a->emergency.on ? "on" : "off",
-				 pw_nft_last_error(a->nft));
-	}
+	/* The rebuilt table carries the agent's emergency state, whatever
+	 * the kernel had (a failed switch, a table deleted by hand). */
+	pw_nft_want_emergency(a->nft, a->emergency.on);
 	err = pw_nft_reconcile(a->nft, a->cfg.protect, a->cfg.n_protect, all,
 			       n);
 	free(all);
@@ -192,10 +187,18 @@ int pw_agent_nft_start(struct pw_agent *a)
 	struct pw_nft_opts o;
 	int err;
 
-	if (!pw_enforce_nft(a->cfg.nft.enforce))
-		return 0;
 	pw_nft_opts_default(&o);
 	o.table = a->cfg.nft.table;
+	if (!pw_enforce_nft(a->cfg.nft.enforce)) {
+		/* A table a previous run left (enforce was "both" or "nft")
+		 * would keep enforcing what this run no longer decides. */
+		if (!pw_nft_open(&o, &a->nft)) {
+			pw_nft_remove(a->nft);
+			pw_nft_close(a->nft);
+		}
+		a->nft = NULL;
+		return 0;
+	}
 	o.mgmt_ports = a->cfg.nft.mgmt_ports;
 	o.n_mgmt = a->cfg.nft.n_mgmt;
 	err = pw_nft_open(&o, &a->nft);
@@ -237,6 +240,7 @@ int pw_agent_nft_emergency(struct pw_agent *a, bool on)
 		return failed(a, err,
 			      on ? "emergency rules on"
 				 : "emergency rules off");
+	a->nft_error[0] = '\0';
 	return 0;
 }
 

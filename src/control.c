@@ -34,6 +34,7 @@
 #include "duration.h"
 #include "emergency.h"
 #include "log.h"
+#include "nft.h"
 #include "report.h"
 
 #define CTL_TOP_MAX	1000
@@ -239,7 +240,8 @@ static json_object *json_emergency(struct pw_agent *a)
 		json_object_object_add(o, "nft", json_object_new_string(t));
 		json_object_object_add(
 			o, "nft_rules",
-			json_object_new_boolean(e->on && !a->nft_error[0]));
+			json_object_new_boolean(pw_nft_emergency(a->nft) &&
+						!a->nft_error[0]));
 	} else {
 		json_object_object_add(
 			o, "nft",

@@ -8,7 +8,9 @@
  * fill maps -> config record last, so the program never sees a record that
  * points at tries not yet filled.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -563,11 +565,67 @@ static void prog_name(__u32 id, char *name, size_t len)
 	int fd = bpf_prog_get_fd_by_id(id);
 
 	name[0] = 0;
-	if (fd < 0)
+	if (fd < 0) {
+		/* Opening a program by id needs CAP_SYS_ADMIN. */
+		log_warn("datapath: cannot open XDP program %u to read its "
+			 "name: %s",
+			 id, strerror(errno));
 		return;
+	}
 	if (!bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		snprintf(name, len, "%s", info.name);
 	close(fd);
+}
+
+int pw_datapath_remove_leftover(const char *ifname, const char *pin_dir)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, a);
+	int ifindex = if_nametoindex(ifname);
+	char name[BPF_OBJ_NAME_LEN], path[PATH_MAX];
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	if (ifindex && !bpf_xdp_query(ifindex, 0, &q) && q.prog_id) {
+		prog_name(q.prog_id, name, sizeof(name));
+		if (!strcmp(name, PW_PROG_NAME)) {
+			a.old_prog_fd = bpf_prog_get_fd_by_id(q.prog_id);
+			err = a.old_prog_fd < 0
+				      ? -errno
+				      : bpf_xdp_detach(
+						ifindex,
+						q.attach_mode ==
+								XDP_ATTACHED_SKB
+							? XDP_FLAGS_SKB_MODE
+							: XDP_FLAGS_DRV_MODE,
+						&a);
+			if (a.old_prog_fd >= 0)
+				close(a.old_prog_fd);
+			if (err)
+				log_err("datapath: removing the previous "
+					"peerwall program %u from %s: %s",
+					q.prog_id, ifname, strerror(-err));
+			else
+				log_info("datapath: %s: removed the previous "
+					 "peerwall program %u",
+					 ifname, q.prog_id);
+		}
+	}
+	d = opendir(pin_dir);
+	if (!d)
+		return err;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", pin_dir,
+				     de->d_name) < sizeof(path))
+			unlink(path);
+	closedir(d);
+	if (rmdir(pin_dir) && errno != ENOENT)
+		log_warn("datapath: removing %s: %s", pin_dir, strerror(errno));
+	else
+		log_info("datapath: removed the pinned maps in %s", pin_dir);
+	return err;
 }
 
 int pw_datapath_attach(struct pw_datapath *dp, const char *ifname,

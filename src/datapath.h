@@ -47,6 +47,11 @@ int pw_datapath_attach(struct pw_datapath *dp, const char *ifname,
 /* Detach our program from ifname and remove the pinned maps. */
 int pw_datapath_detach(struct pw_datapath *dp, const char *ifname);
 
+/* Without a loaded datapath: detach a peerwall program (by name) left on
+ * ifname by a previous run and remove the pinned maps in pin_dir (after
+ * a switch to enforce = "nft"). A foreign program is left alone. */
+int pw_datapath_remove_leftover(const char *ifname, const char *pin_dir);
+
 /* Make the trusted tries equal to cidrs[n]: add what is new first, then
  * delete what is gone, so no moment has fewer trusted entries than both. */
 int pw_datapath_set_trusted(struct pw_datapath *dp, const struct pw_cidr *cidrs,

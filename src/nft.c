@@ -1844,6 +1844,11 @@ int pw_nft_set_emergency(struct pw_nft *n, bool on)
 	return ret;
 }
 
+void pw_nft_want_emergency(struct pw_nft *n, bool on)
+{
+	n->emergency = on;
+}
+
 int pw_nft_emergency_counters(struct pw_nft *n, uint64_t *packets,
 			      uint64_t *bytes)
 {

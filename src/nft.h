@@ -105,6 +105,9 @@ int pw_nft_set_trusted(struct pw_nft *n, const struct pw_cidr *trusted,
  * batch each, idempotent. Refusing "on" with nothing trusted is the
  * caller's policy (peerwallctl --force), not this module's. */
 int pw_nft_set_emergency(struct pw_nft *n, bool on);
+/* The emergency state the next pw_nft_reconcile() builds, without
+ * touching the kernel (the table may not exist yet). */
+void pw_nft_want_emergency(struct pw_nft *n, bool on);
 bool pw_nft_emergency(const struct pw_nft *n);
 
 /* Packets and bytes the emergency rules dropped (both families, summed by

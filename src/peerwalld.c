@@ -440,7 +440,11 @@ static void restore_state(struct pw_agent *a)
 	a->emergency.on = st.emergency;
 	a->emergency.until_unix_s =
 		st.emergency ? st.emergency_until_unix_s : 0;
-	a->emergency.since_unix_s = st.emergency ? st.saved_unix_s : 0;
+	a->emergency.since_unix_s = !st.emergency ? 0
+				    : st.emergency_since_unix_s > 0
+					    ? st.emergency_since_unix_s
+					    : st.saved_unix_s;
+	a->emergency.uid = st.emergency ? st.emergency_uid : 0;
 	if (st.posture >= 0 && st.posture < PW_POSTURE_NR) {
 		a->cfg.agent.posture = st.posture;
 		pw_engine_set_posture(a->engine, st.posture);
@@ -529,6 +533,15 @@ static int open_datapaths(struct pw_agent *a)
 	if (!pw_enforce_xdp(a->cfg.nft.enforce)) {
 		log_info("enforce = \"nft\": no XDP program; the nftables "
 			 "table carries every decision");
+		/* A program a previous run left would keep enforcing
+		 * decisions this run no longer makes. */
+		for (size_t i = 0; i < a->cfg.n_interfaces; i++) {
+			char pin[PW_PATH_MAX + IF_NAMESIZE + 2];
+
+			snprintf(pin, sizeof(pin), "%s/%s",
+				 a->cfg.agent.pin_root, a->cfg.interfaces[i]);
+			pw_datapath_remove_leftover(a->cfg.interfaces[i], pin);
+		}
 		return 0;
 	}
 	for (size_t i = 0; i < a->cfg.n_interfaces; i++) {

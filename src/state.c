@@ -653,6 +653,12 @@ static int encode_root(const struct pw_state *st, json_object *root)
 		ret = put_time(emerg, "until",
 			       st->emergency ? st->emergency_until_unix_s : 0,
 			       true);
+	if (!ret && st->emergency && st->emergency_since_unix_s > 0)
+		ret = put_time(emerg, "since", st->emergency_since_unix_s,
+			       true);
+	if (!ret && st->emergency)
+		ret = put(emerg, "uid",
+			  json_object_new_int64(st->emergency_uid), false);
 	if (ret)
 		return ret;
 
@@ -905,8 +911,9 @@ static int get_array(struct dec *d, json_object *obj, const char *key,
 static int decode_emergency(struct dec *d, json_object *root,
 			    int64_t now_unix_s, struct pw_state *st)
 {
-	static const char *const keys[] = {"on", "until", NULL};
-	json_object *e, *on;
+	static const char *const keys[] = {"on", "until", "since", "uid", NULL};
+	json_object *e, *on, *v;
+	unsigned uid = 0;
 	int ret;
 
 	ret = get(d, root, "", "emergency", json_type_object, false, &e);
@@ -918,8 +925,15 @@ static int decode_emergency(struct dec *d, json_object *root,
 	if (!ret)
 		ret = get_time(d, e, "emergency", "until", true,
 			       &st->emergency_until_unix_s);
+	/* since and uid came later: optional. */
+	if (!ret && json_object_object_get_ex(e, "since", &v))
+		ret = get_time(d, e, "emergency", "since", true,
+			       &st->emergency_since_unix_s);
+	if (!ret && json_object_object_get_ex(e, "uid", &v))
+		ret = get_uint(d, e, "emergency", "uid", &uid);
 	if (ret)
 		return ret;
+	st->emergency_uid = uid;
 	st->emergency = json_object_get_boolean(on);
 	if (!st->emergency && st->emergency_until_unix_s)
 		return bad(d, "emergency.until: set while emergency is off");

@@ -33,6 +33,8 @@ struct pw_state {
 	size_t n_allowed;
 	bool emergency;
 	int64_t emergency_until_unix_s; /* 0 = until turned off */
+	int64_t emergency_since_unix_s; /* 0 = unknown */
+	uint32_t emergency_uid;		/* who turned it on / extended it */
 	int posture;			/* enum pw_posture */
 	int64_t saved_unix_s;
 };

@@ -18,9 +18,7 @@
 # with nsenter (not `ip netns exec`, which remounts /sys and hides bpffs
 # pins). Everything is removed on exit, pass or fail.
 #
-# A check that fails because of a known agent bug is printed as KNOWN-BUG
-# and not counted; PWE_STRICT=1 counts it as a failure. PWE_KEEP_LOG=FILE
-# keeps the agent's log, PWE_TIME=1 prints the seconds elapsed per check.
+# PWE_KEEP_LOG=FILE keeps the agent's log, PWE_TIME=1 prints the seconds elapsed per check.
 # The test opens the control socket to every user (chmod 0666) so that an
 # unprivileged user reaches the agent's own per-request check.
 set -uo pipefail
@@ -41,7 +39,7 @@ tmp=$(mktemp -d)
 pins=/sys/fs/bpf/peerwall-test-$$
 sock=$tmp/ctl.sock
 pid= srv= holder= holders=
-passed=0 failed=0 known=0
+passed=0 failed=0
 
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
@@ -60,13 +58,6 @@ trap 'exit 130' INT TERM
 ok() { echo "  ok    $1${PWE_TIME:+ [$SECONDS]}"; passed=$((passed + 1)); }
 bad() { echo "  FAIL  $1"; failed=$((failed + 1)); [ -f "$tmp/agent.log" ] && tail -3 "$tmp/agent.log" | sed 's/^/        log: /'; }
 check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
-# known_bug "what is wrong" DESCRIPTION CMD...: a check kept as it should be,
-# reported but not counted while the agent bug is open (PWE_STRICT=1 counts it)
-known_bug() {
-	local why=$1 d=$2; shift 2
-	if "$@"; then ok "$d"; elif [ -n "${PWE_STRICT:-}" ]; then bad "$d"; else
-		echo "  KNOWN-BUG  $d ($why)"; known=$((known + 1)); fi
-}
 inh() { nsenter --net=/run/netns/"$H" "$@"; }
 int() { nsenter --net=/run/netns/"$T" "$@"; }
 inu() { nsenter --net=/run/netns/"$U" "$@"; }
@@ -194,8 +185,10 @@ elems() {
 		else tostring end] | sort | join(",")' <<<"$j"
 }
 elems_are() { [ "$(elems "$1")" = "$2" ]; }
+# emergency drop rules: those of chain prerouting (chain bans holds the
+# mirrored bans' drop rules, there whenever bans are mirrored)
 drop_rules_are() {
-	jq_ok "[.nftables[] | select(.rule.table == \"$TABLE\") | select(any(.rule.expr[]; has(\"drop\")))] | length == $1"
+	jq_ok "[.nftables[] | select(.rule.table == \"$TABLE\" and .rule.chain == \"prerouting\") | select(any(.rule.expr[]; has(\"drop\")))] | length == $1"
 }
 table_exists() { inh nft list table inet "$TABLE" >/dev/null 2>&1; }
 no_table() { ! table_exists; }
@@ -376,10 +369,8 @@ run_mode() {
 	check "[$mode] untrusted v4 connects before emergency" conn "$U" "${UV4[@]}" 26656
 	check "[$mode] untrusted v6 connects before emergency" conn "$U" "${UV6[@]}" 26656
 	check "[$mode] ban 198.18.9.10 --ttl 10m" qctl ban 198.18.9.10 --ttl 10m --reason emergency-test
-	[ "$mode" = nft ] && kb="enforce=nft has no XDP and bans never reach the table: nothing enforces them" || kb=
-	known_bug "$kb" "[$mode] the banned source cannot connect" blocked "$U" 198.18.9.10 198.18.9.1 26656
-	known_bug "nft.mirror_bans is parsed (src/config.c) but nothing uses it" \
-		"[$mode] mirror_bans: the ban is in our table" jq_ok '[.nftables[] | select(.set and (.set.name | startswith("conn_") | not)) | .set.elem // [] | .[] | tostring | select(test("198\\.18\\.9\\.10"))] | length > 0'
+	check "[$mode] the banned source cannot connect" blocked "$U" 198.18.9.10 198.18.9.1 26656
+	check "[$mode] mirror_bans: the ban is in our table" jq_ok '[.nftables[] | select(.set and (.set.name | startswith("conn_") | not)) | .set.elem // [] | .[] | tostring | select(test("198\\.18\\.9\\.10"))] | length > 0'
 	check "[$mode] unban 198.18.9.10" qctl unban 198.18.9.10
 	check "[$mode]   ... it connects" conn "$U" 198.18.9.10 198.18.9.1 26656
 
@@ -438,8 +429,7 @@ run_mode() {
 	check "[$mode] emergency status says ON" e_status_says ON
 	check "[$mode] status (text) shows emergency ON" grep -q '^emergency: *ON' <<<"$(ctl status)"
 	check "[$mode] log: EMERGENCY MODE ON ... by uid 0" grep -q "EMERGENCY MODE ON (10m, operator) by uid 0" "$tmp/agent.log"
-	[ "$mode" = nft ] && kb="with enforce=nft the gauge reads the XDP config of interface 0; there is none (src/metrics.c gather())" || kb=
-	known_bug "$kb" "[$mode] metrics: peerwall_emergency 1 (reads: $(scrape | grep '^peerwall_emergency '))" metric_is peerwall_emergency 1
+	check "[$mode] metrics: peerwall_emergency 1 (reads: $(scrape | grep '^peerwall_emergency '))" metric_is peerwall_emergency 1
 	check "[$mode] allow add 198.18.9.10/32 under emergency" qctl allow add 198.18.9.10/32
 	check "[$mode]   ... trusted_v4 holds it" elems_are trusted_v4 198.18.1.0/24,198.18.9.10
 	check "[$mode]   ... 198.18.9.10 connects" conn "$U" 198.18.9.10 198.18.9.1 26656
@@ -514,9 +504,8 @@ run_mode() {
 		check "  ... status: on, nft_error set, nft_rules false" e_ok '.on == true and (.nft_error | length > 0) and .nft_rules == false'
 		check "  ... reload rebuilds the table" qctl reload
 		check "  ... nft_error cleared, status says rules in" e_ok '.on == true and (has("nft_error") | not) and .nft_rules == true'
-		kb="the failed set_emergency left the handle's flag off; reconcile rebuilt the table without the rules (src/agent_nft.c pw_agent_nft_reconcile, src/nft.c pw_nft_set_emergency)"
-		known_bug "$kb" "  ... the table has the two drop rules" drop_rules_are 2
-		known_bug "$kb" "  ... untrusted blocked" blocked "$U" "${UV4[@]}" 26656
+		check "  ... the table has the two drop rules" drop_rules_are 2
+		check "  ... untrusted blocked" blocked "$U" "${UV4[@]}" 26656
 		check "  ... off" qctl emergency off
 	fi
 
@@ -546,10 +535,8 @@ run_mode() {
 	r2=$(remaining)
 	check "[$mode] remaining_s after restart smaller and > 0 ($r1 -> $r2)" test "$r2" -gt 0 -a "$r2" -lt "$r1"
 	check "[$mode]   ... and the extension kept (> 890)" test "$r2" -gt 890
-	known_bug "the state file keeps no 'since'; restore_state() sets it to saved_unix_s" \
-		"[$mode] since unchanged by the restart ($s1 -> $(E | jq .since))" e_ok ".since == $s1"
-	known_bug "the state file keeps no uid; restore_state() leaves it 0" \
-		"[$mode] uid unchanged by the restart (1 -> $(E | jq .uid))" e_ok '.uid == 1'
+	check "[$mode] since unchanged by the restart ($s1 -> $(E | jq .since))" e_ok ".since == $s1"
+	check "[$mode] uid unchanged by the restart (1 -> $(E | jq .uid))" e_ok '.uid == 1'
 
 	check "[$mode] status: on after restart, xdp = $xdp_want" e_ok ".on == true and .xdp == $xdp_want"
 	check "[$mode] untrusted v4 still blocked after restart" blocked "$U" "${UV4[@]}" 26656
@@ -599,9 +586,8 @@ run_mode() {
 		check "  ... starts with enforce = xdp" start_agent "$cx"
 		check "  ... still on in XDP" e_ok '.on == true and .xdp == ["pwe0","pwe1"]'
 		check "  ... emergency off" qctl emergency off
-		kb="enforce=xdp never opens nft, so the previous run's table keeps its drop rules (src/agent_nft.c pw_agent_nft_start)"
-		known_bug "$kb" "  ... no drop rule left in our table" drop_rules_are 0
-		known_bug "$kb" "  ... untrusted connects" conn "$U" "${UV4[@]}" 26656
+		check "  ... enforce = xdp removed the previous run's table" no_table
+		check "  ... untrusted connects" conn "$U" "${UV4[@]}" 26656
 		check "  ... agent stops" stop_agent
 		check "  ... starts with enforce = both" start_agent "$conf"
 		check "xdp -> nft: emergency on" qctl emergency on --ttl 10m
@@ -609,9 +595,8 @@ run_mode() {
 		check "  ... starts with enforce = nft" start_agent "$cn"
 		check "  ... on, xdp = []" e_ok '.on == true and .xdp == []'
 		check "  ... emergency off" qctl emergency off
-		kb="enforce=nft skips open_datapaths, so the previous run's XDP program stays attached with its emergency flag (src/peerwalld.c open_datapaths)"
-		known_bug "$kb" "  ... no XDP program left attached" test "$(xdp_progs)" -eq 0
-		known_bug "$kb" "  ... untrusted connects" conn "$U" "${UV4[@]}" 26656
+		check "  ... no XDP program left attached" test "$(xdp_progs)" -eq 0
+		check "  ... untrusted connects" conn "$U" "${UV4[@]}" 26656
 		check "  ... agent stops" stop_agent
 		check "  ... starts with enforce = both" start_agent "$conf"
 		check "  ... off" e_ok '.on == false'
@@ -633,5 +618,5 @@ echo "emergency: the other owner's tables"
 check "table inet filter and table ip nat byte-identical (nft -a list)" others_same
 if ! others_same; then diff "$tmp/others.before" "$tmp/others.now" | sed 's/^/        /'; fi
 
-echo "emergency netns tests: $passed passed, $failed failed$([ "$known" -gt 0 ] && echo ", $known known bugs (KNOWN-BUG)")"
+echo "emergency netns tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

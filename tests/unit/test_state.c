@@ -235,6 +235,8 @@ static void sample_state(struct pw_state *st, unsigned generation)
 	st->allowed[1] = cidr("fd00:7::/64");
 	st->emergency = true;
 	st->emergency_until_unix_s = NOW_S + 600;
+	st->emergency_since_unix_s = NOW_S - 60;
+	st->emergency_uid = 1000;
 	st->posture = PW_POSTURE_ELEVATED;
 	st->saved_unix_s = NOW_S - (int64_t)generation;
 }
@@ -274,6 +276,8 @@ static void assert_state_equal(const struct pw_state *a,
 		assert_cidr_equal(&a->allowed[i], &b->allowed[i]);
 	assert_int_equal(a->emergency, b->emergency);
 	assert_int_equal(a->emergency_until_unix_s, b->emergency_until_unix_s);
+	assert_int_equal(a->emergency_since_unix_s, b->emergency_since_unix_s);
+	assert_int_equal(a->emergency_uid, b->emergency_uid);
 	assert_int_equal(a->posture, b->posture);
 	assert_int_equal(a->saved_unix_s, b->saved_unix_s);
 }
@@ -1261,9 +1265,17 @@ static const struct decode_row decode_rows[] = {
 	     B_OK, H_OK),
 	 "emergency.until: set while emergency is off"},
 	{"emergency unknown field",
-	 DOC(V_OK, S_OK, P_OK, "{\"on\": false, \"until\": null, \"since\": 1}",
+	 DOC(V_OK, S_OK, P_OK, "{\"on\": false, \"until\": null, \"by\": 1}",
 	     A_OK, B_OK, H_OK),
-	 "emergency.since: unknown field"},
+	 "emergency.by: unknown field"},
+	{"emergency.since zero",
+	 DOC(V_OK, S_OK, P_OK, "{\"on\": true, \"until\": null, \"since\": 0}",
+	     A_OK, B_OK, H_OK),
+	 "emergency.since: 0 is not a unix time"},
+	{"emergency.uid negative",
+	 DOC(V_OK, S_OK, P_OK, "{\"on\": true, \"until\": null, \"uid\": -1}",
+	     A_OK, B_OK, H_OK),
+	 "emergency.uid: -1 out of range"},
 	/* allowed */
 	{"allowed object", DOC(V_OK, S_OK, P_OK, E_OK, "{}", B_OK, H_OK),
 	 "allowed: expected an array"},
