@@ -90,6 +90,11 @@ struct parse {
 	const char *text;	  /* what libconfig parsed */
 	const char **line_starts; /* line_starts[n]: start of line n */
 	unsigned n_lines;
+	/* setting_line()'s place: array elements come in order, so the next
+	 * search starts after the last hit (a 100k-element array on one line
+	 * would otherwise be rescanned from its start for every element). */
+	unsigned hit_line;
+	const char *hit_next;
 	struct pw_config_errors *errs; /* may be NULL: only count */
 	size_t n_errors;	       /* including those not stored */
 	struct pw_config cfg;	       /* built here, copied out on success */
@@ -286,9 +291,15 @@ static const char *line_bounds(const struct parse *p, unsigned n,
 {
 	const char *start = p->line_starts[n];
 
-	*end = strchr(start, '\n');
-	if (!*end)
-		*end = start + strlen(start);
+	/* Not strchr(): a 100k-element array on one line is searched once
+	 * per element. */
+	if (n < p->n_lines) {
+		*end = p->line_starts[n + 1] - 1;
+	} else {
+		*end = strchr(start, '\n');
+		if (!*end)
+			*end = start + strlen(start);
+	}
 	return start;
 }
 
@@ -299,10 +310,23 @@ static const char *line_bounds(const struct parse *p, unsigned n,
  * between the literal and that token, so walk back to the nearest line
  * holding the literal. Escaped or concatenated strings are not found and
  * keep libconfig's line. */
-static unsigned setting_line(const struct parse *p, const config_setting_t *s)
+/* The first "val" (quoted) in [from, end), or NULL. */
+static const char *find_quoted(const char *from, const char *end,
+			       const char *val, size_t len)
+{
+	const char *hit;
+
+	for (hit = from; (hit = memchr(hit, '"', (size_t)(end - hit))); hit++)
+		if ((size_t)(end - hit) >= len + 2 &&
+		    memcmp(hit + 1, val, len) == 0 && hit[len + 1] == '"')
+			return hit;
+	return NULL;
+}
+
+static unsigned setting_line(struct parse *p, const config_setting_t *s)
 {
 	unsigned line = config_setting_source_line(s), n;
-	const char *val, *start, *end, *hit;
+	const char *val, *start, *end, *hit, *from;
 	size_t len;
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
@@ -313,11 +337,14 @@ static unsigned setting_line(const struct parse *p, const config_setting_t *s)
 	len = strlen(val);
 	for (n = line; n > 0 && line - n < STRING_LINE_LOOKBACK; n--) {
 		start = line_bounds(p, n, &end);
-		for (hit = start; (hit = memchr(hit, '"', end - hit)); hit++) {
-			if ((size_t)(end - hit) >= len + 2 &&
-			    memcmp(hit + 1, val, len) == 0 &&
-			    hit[len + 1] == '"')
-				return n;
+		from = n == p->hit_line && p->hit_next ? p->hit_next : start;
+		hit = find_quoted(from, end, val, len);
+		if (!hit && from != start)
+			hit = find_quoted(start, from, val, len);
+		if (hit) {
+			p->hit_line = n;
+			p->hit_next = hit + len + 2;
+			return n;
 		}
 	}
 	return line;
