@@ -50,7 +50,7 @@ BARE_OBJ := $(BUILD)/bpf/bare.bpf.o
 
 PROGS := $(BUILD)/bin/peerwalld $(BUILD)/bin/peerwallctl \
          $(BUILD)/bin/peerwall-replay $(BUILD)/bin/pw-pcapgen $(BUILD)/bin/pw-bench \
-         $(BUILD)/bin/pw-bench-agent $(BUILD)/bin/pw-bench-nft
+         $(BUILD)/bin/pw-bench-agent $(BUILD)/bin/pw-bench-nft $(BUILD)/bin/pw-flood
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 DP_TESTS := $(BUILD)/tests/datapath_test
 
@@ -125,6 +125,11 @@ $(BUILD)/bin/peerwall-replay: $(BUILD)/tools/peerwall-replay.o $(BUILD)/tools/re
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/pw-pcapgen: $(BUILD)/tools/pw-pcapgen.o $(BUILD)/tools/pktbuild.o $(BUILD)/lib/libpeerwall.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/pw-flood: $(BUILD)/tools/pw-flood.o $(BUILD)/tools/pktbuild.o $(BUILD)/lib/libpeerwall.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
