@@ -185,6 +185,7 @@ replay-test: all
 netns-test: all
 	$(Q)BUILD=$(BUILD) tests/netns/agent.sh
 	$(Q)BUILD=$(BUILD) tests/netns/nft.sh
+	$(Q)BUILD=$(BUILD) tests/netns/flood.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
