@@ -28,7 +28,9 @@
 #    per-packet cost shows as a lower rate.
 #  - goodput: iperf3 TCP from the trusted peer to 26656 (protected) for
 #    IPERF_S seconds, with no flood and with one spoofed pw-flood sender
-#    (full speed, unpinned), under each protection.
+#    (unpinned, paced to FLOOD_PPS: the same attack for every protection;
+#    at full speed a costlier receiver slows the veth sender, and the rows
+#    would compare attack rates, not protections), under each protection.
 #  - time from flood start to ban: a fresh source floods at full speed;
 #    start = just before pw-flood is launched, ban = when the agent logs
 #    "decision: ban" (polled every 10 ms).
@@ -58,6 +60,11 @@ json_out=
 DROP_S=${PWB_DROP_S:-2}
 IPERF_S=${PWB_IPERF_S:-4}
 RUNS=${PWB_RUNS:-3}
+# The goodput floods' rate: the same attack for every protection, one
+# that the slowest of them (peerwall on the spoofed flood) still takes
+# in full on this host, so the goodput rows compare what each protection
+# leaves of the same CPU rather than how much each slows the attacker.
+FLOOD_PPS=${PWB_FLOOD_PPS:-80000}
 PORT=26656
 SPOOF=198.19.0.0/16
 pid='' srv='' watcher=''
@@ -210,11 +217,11 @@ drop_rate() {
 }
 declare -A droplost
 
-# goodput ROW FLOOD(0|1): one iperf3 run, with one spoofed sender (unpinned)
-# started half a second before it when FLOOD is 1
+# goodput ROW FLOOD(0|1): one iperf3 run, with one spoofed sender (unpinned,
+# FLOOD_PPS) started half a second before it when FLOOD is 1
 goodput() {
 	local row=$1 with_flood=$2 g
-	[ "$with_flood" = 1 ] && flood_bg $((IPERF_S + 1)) - $SPOOF --random-src
+	[ "$with_flood" = 1 ] && flood_bg $((IPERF_S + 1)) - $SPOOF --random-src --rate "$FLOOD_PPS"
 	sleep 0.5
 	g=$(inp iperf3 -c 198.18.0.1 -p $PORT -B 198.18.1.10 -t "$IPERF_S" -J 2>/dev/null |
 		jq -r '.end.sum_received.bits_per_second // 0')
@@ -259,13 +266,15 @@ round_peerwall() { # ROUND
 	c1=$(agent_cpu_ticks) w1=$(now_ns)
 	add ban ms "$([ -s "$tmp/ban" ] && echo $((($(cat "$tmp/ban") - w0) / 1000000)) || echo null)"
 	add cpu single "$(cpu_pct $((c1 - c0)) $((w1 - w0)))"
-	drop_rate "peerwall, banned source" "$src/32"
-	drop_rate "peerwall, spoofed" $SPOOF --random-src
+	# goodput before the full-speed floods, whose thousands of flagged
+	# sources the agent would still be scoring during it
 	goodput "no flood, peerwall" 0
 	c0=$(agent_cpu_ticks) w0=$(now_ns)
 	goodput "flood, peerwall" 1
 	c1=$(agent_cpu_ticks) w1=$(now_ns)
 	add cpu spoofed "$(cpu_pct $((c1 - c0)) $((w1 - w0)))"
+	drop_rate "peerwall, banned source" "$src/32"
+	drop_rate "peerwall, spoofed" $SPOOF --random-src
 	rss=$(agent_mem_mb VmRSS) hwm=$(agent_mem_mb VmHWM)
 	counters=$(ctl --json status | jq -c '.counters')
 	stop_agent
@@ -300,7 +309,7 @@ for row in none bare_drop "peerwall, banned source" "peerwall, spoofed"; do
 done
 echo "  (sources: random in $SPOOF, or the one source banned in that round)"
 echo
-echo "trusted goodput: iperf3 TCP 198.18.1.10 -> 198.18.0.1:$PORT, $IPERF_S s; flood: 1 x pw-flood, random sources in $SPOOF"
+echo "trusted goodput: iperf3 TCP 198.18.1.10 -> 198.18.0.1:$PORT, $IPERF_S s; flood: 1 x pw-flood, random sources in $SPOOF, $FLOOD_PPS pps"
 printf '  %-26s %8s   %-22s %s\n' scenario Gbit/s runs "flood Mpps (runs)"
 for row in "no flood, none" "no flood, bare_pass" "no flood, peerwall" "flood, none" "flood, floor" "flood, peerwall"; do
 	printf '  %-26s %8s   %-22s %s\n' "$row" "$(med "${gp[$row]}")" "${gp[$row]}" "${gpflood[$row]:--}"
@@ -336,13 +345,14 @@ if [ -n "$json_out" ]; then
 			"no flood, peerwall=no_flood_peerwall" "flood, none=flood_none" "flood, floor=flood_floor" \
 			"flood, peerwall=flood_peerwall")" \
 		--argjson gpf "$(obj gpflood "flood, none=none" "flood, floor=floor" "flood, peerwall=peerwall")" \
-		--argjson ratio "$ratio" \
+		--argjson ratio "$ratio" --argjson fpps "$FLOOD_PPS" \
 		--argjson ban "$(runs_json "${ban[ms]}")" --argjson banmax "$(maxof "${ban[ms]}")" \
 		--argjson cpu1 "$(maxof "${cpu[single]}")" --argjson cpus "$(maxof "${cpu[spoofed]}")" \
 		--argjson rss "${rss:-null}" --argjson hwm "${hwm:-null}" \
 		'{live: {
 			cpus: $ncpu, rounds: $runs, load_avg_start: $ls, load_avg_end: $le,
-			drop_mpps: $drop, goodput_gbps: $gp, goodput_flood_mpps: $gpf,
+			drop_mpps: $drop, goodput_gbps: $gp, goodput_flood_pps_target: $fpps,
+			goodput_flood_mpps: $gpf,
 			goodput_ratio_peerwall_floor: $ratio,
 			ban_ms_runs: $ban, ban_ms_max: $banmax,
 			agent_cpu_pct_single_max: $cpu1, agent_cpu_pct_spoofed_max: $cpus,
