@@ -4,7 +4,7 @@
 #   make deps       install the Debian packages (idempotent, quiet if present)
 #   make check      deps + build + every test (as root)
 #   make bench      deps + build + benchmarks (table + build/bench.json)
-#   make demo       deps + build + a demonstration
+#   make demo       deps + build + peerwall defending a host, live, in netns (as root)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             print every command
 
@@ -35,9 +35,11 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -Iinclude -I/usr/include/$(ARC
 # Library code shared by every program (one responsibility per file).
 LIB_SRCS := src/log.c src/cidr.c src/config.c src/dp_config.c src/datapath.c \
             src/pcap_in.c src/keytab.c src/score.c src/report.c src/duration.c \
-            src/banlist.c src/state.c src/logwatch.c src/nft.c
+            src/banlist.c src/state.c src/logwatch.c src/nft.c src/conns.c \
+            src/sockdiag.c
 # The agent's modules: peerwalld, and peerwall-replay's simulated agent.
-AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/metrics.c
+AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/metrics.c \
+              src/agent_nft.c src/emergency.c
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
 AGENT_LIB := $(BUILD)/lib/libpeerwall-agent.a
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -60,9 +62,9 @@ all: $(BPF_OBJ) $(BPF_SKEL) $(BARE_OBJ) $(PROGS)
 # --- dependencies -----------------------------------------------------------
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev \
             libnftnl-dev libmnl-dev libconfig-dev libcmocka-dev libjson-c-dev \
-            libmicrohttpd-dev \
+            libmicrohttpd-dev libsystemd-dev \
             pkg-config iproute2 nftables xdp-tools hping3 iperf3 tcpdump \
-            tcpreplay jq gcc make
+            tcpreplay jq gcc make python3
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -109,10 +111,10 @@ $(AGENT_LIB): $(AGENT_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/bin/peerwalld: $(BUILD)/src/peerwalld.o $(AGENT_LIB) $(BUILD)/lib/libpeerwall.a
+$(BUILD)/bin/peerwalld: $(BUILD)/src/peerwalld.o $(BUILD)/src/sdnotify.o $(AGENT_LIB) $(BUILD)/lib/libpeerwall.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lsystemd
 
 $(BUILD)/bin/peerwallctl: $(BUILD)/tools/peerwallctl.o
 	$(call msg,LD,$@)
@@ -163,7 +165,7 @@ $(ASAN_AGENT_LIB): $(AGENT_SRCS:%.c=$(BUILD)/asan/%.o)
 # test_metrics renders a hand-built agent: metrics.o and what it pulls in
 # (bans.o -> agent.o -> tick.o) come from the agent's modules, as an
 # archive so only the members needed are linked.
-$(BUILD)/tests/test_metrics: tests/unit/test_metrics.c $(ASAN_AGENT_LIB) $(ASAN_OBJS)
+$(BUILD)/tests/test_metrics $(BUILD)/tests/test_emergency: $(BUILD)/tests/test_%: tests/unit/test_%.c $(ASAN_AGENT_LIB) $(ASAN_OBJS)
 	$(call msg,TEST-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
@@ -185,6 +187,9 @@ replay-test: all
 netns-test: all
 	$(Q)BUILD=$(BUILD) tests/netns/agent.sh
 	$(Q)BUILD=$(BUILD) tests/netns/nft.sh
+	$(Q)BUILD=$(BUILD) tests/netns/abuse.sh
+	$(Q)BUILD=$(BUILD) tests/netns/nftbans.sh
+	$(Q)BUILD=$(BUILD) tests/netns/emergency.sh
 	$(Q)BUILD=$(BUILD) tests/netns/flood.sh
 
 check: deps
@@ -193,27 +198,40 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory datapath-test
 	$(Q)$(MAKE) --no-print-directory replay-test
 	$(Q)$(MAKE) --no-print-directory netns-test
+	$(Q)BUILD=$(BUILD) tests/ship/run.sh
 	@echo "make check: all tests passed"
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tools/bench.sh
 
+# The build's lines go to a log (shown if it fails), so the demo's
+# narration is what fills the screen.
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)mkdir -p $(BUILD) && echo "  BUILD    (log: $(BUILD)/demo-build.log)" && \
+	    $(MAKE) --no-print-directory all >$(BUILD)/demo-build.log 2>&1 || \
+	    { cat $(BUILD)/demo-build.log; exit 1; }
 	$(Q)BUILD=$(BUILD) tools/demo.sh
 
+# Binaries, the BPF object, the example config, the systemd unit (its
+# ExecStart rewritten to PREFIX), man pages, and the monitoring files.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/peerwall $(DESTDIR)/etc/peerwall
-	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/peerwall $(DESTDIR)/etc/peerwall
 	install -m 0755 $(BUILD)/bin/peerwalld $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 $(BUILD)/bin/peerwallctl $(BUILD)/bin/peerwall-replay $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/peerwall/
 	install -m 0644 conf/peerwall.conf $(DESTDIR)/etc/peerwall/peerwall.conf.example
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/peerwalld|$(PREFIX)/sbin/peerwalld|g' conf/peerwalld.service > $(DESTDIR)$(UNITDIR)/peerwalld.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/peerwalld.service
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 docs/man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/peerwall $(DESTDIR)$(PREFIX)/share/doc/peerwall
+	install -m 0644 conf/peerwall-alerts.yml conf/grafana-dashboard.json $(DESTDIR)$(PREFIX)/share/peerwall/
+	install -m 0644 docs/runbook.md docs/metrics.md $(DESTDIR)$(PREFIX)/share/doc/peerwall/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

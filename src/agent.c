@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "agent_nft.h"
 #include "bans.h"
 #include "log.h"
 #include "state.h"
@@ -201,6 +202,7 @@ int pw_agent_apply(struct pw_agent *a, const struct pw_decision *d,
 		break;
 	case PW_ACT_BAN:
 		err = apply_ban(a, d, origin, reason);
+		pw_agent_nft_ban(a, &d->cidr, d->ttl_s, true);
 		if (d->ttl_s > 0)
 			snprintf(ttl, sizeof(ttl), "for %.0f s", d->ttl_s);
 		else
@@ -214,6 +216,7 @@ int pw_agent_apply(struct pw_agent *a, const struct pw_decision *d,
 		break;
 	case PW_ACT_UNBAN:
 		err = apply_unban(a, d);
+		pw_agent_nft_ban(a, &d->cidr, 0, false);
 		log_info("decision: unban %s (%s)", addr,
 			 reason ? reason : "expired");
 		break;
@@ -225,20 +228,33 @@ int pw_agent_apply(struct pw_agent *a, const struct pw_decision *d,
 	return err;
 }
 
+struct pw_cidr *pw_agent_trusted_all(const struct pw_agent *a, size_t *n)
+{
+	struct pw_cidr *all;
+
+	*n = a->cfg.n_trusted + a->n_allowed;
+	all = calloc(*n ? *n : 1, sizeof(*all));
+	if (!all)
+		return NULL;
+	memcpy(all, a->cfg.trusted, a->cfg.n_trusted * sizeof(*all));
+	memcpy(all + a->cfg.n_trusted, a->allowed, a->n_allowed * sizeof(*all));
+	return all;
+}
+
 int pw_agent_sync_trusted(struct pw_agent *a)
 {
-	size_t n = a->cfg.n_trusted + a->n_allowed;
 	struct pw_decision lifted[256];
 	struct pw_cidr *all;
 	int err = 0, nl;
+	size_t n;
 
-	all = calloc(n ? n : 1, sizeof(*all));
+	all = pw_agent_trusted_all(a, &n);
 	if (!all)
 		return -ENOMEM;
-	memcpy(all, a->cfg.trusted, a->cfg.n_trusted * sizeof(*all));
-	memcpy(all + a->cfg.n_trusted, a->allowed, a->n_allowed * sizeof(*all));
 	for (size_t i = 0; i < a->n_ifaces && !err; i++)
 		err = pw_datapath_set_trusted(a->ifaces[i].dp, all, n);
+	if (!err && a->nft)
+		err = pw_agent_nft_trusted(a, all, n);
 	nl = pw_engine_set_trusted(a->engine, all, n, pw_agent_now_ns(a),
 				   lifted, sizeof(lifted) / sizeof(lifted[0]));
 	for (int i = 0; i < nl; i++)
@@ -289,6 +305,9 @@ int pw_agent_save_state(struct pw_agent *a)
 	st.allowed = a->allowed;
 	st.n_allowed = a->n_allowed;
 	st.posture = pw_engine_posture(a->engine);
+	st.emergency = a->emergency.on;
+	st.emergency_until_unix_s =
+		a->emergency.on ? a->emergency.until_unix_s : 0;
 	st.saved_unix_s = pw_agent_unix_s(a);
 	err = pw_state_save(a->cfg.agent.state_dir, &st);
 	if (err) {

@@ -34,9 +34,15 @@
 /* A source's last datapath deltas (pps, drops per tick) are shown to
  * operators while it was seen within this long. */
 #define PW_AGENT_IDLE_S 600
+/* Sources whose established connections are counted (the rest count in
+ * the total only). */
+#define PW_AGENT_CONN_SOURCES 65536
 
 struct ring_buffer;
 struct pw_bans;
+struct pw_nft;
+struct pw_conns;
+struct pw_sockdiag;
 struct pw_logwatch_set;
 
 struct pw_iface {
@@ -62,7 +68,20 @@ struct pw_agent_counters {
 	uint64_t state_writes, state_failures;
 	uint64_t control_requests, control_refused;
 	uint64_t trusted_reported;
+	uint64_t nft_failures;
+	uint64_t conns_failures;
+	/* nft counters, read once per tick (metrics read these). */
+	uint64_t nft_emergency_drops, nft_connlimit_rejects, nft_ban_drops;
 	double tick_ms_last, tick_ms_max;
+};
+
+/* Emergency allowlist mode: only trusted sources reach protected ports,
+ * in every enforcing layer, until `until` (0 = until turned off). */
+struct pw_emergency_state {
+	bool on;
+	int64_t since_unix_s;
+	int64_t until_unix_s;
+	uint32_t uid; /* who turned it on / last extended it */
 };
 
 struct pw_agent {
@@ -99,6 +118,15 @@ struct pw_agent {
 	void *user;
 	gid_t control_gid;
 	bool control_gid_set;
+	/* nftables: NULL when enforce = "xdp", or when the table could not
+	 * be set up (nft_error says why; XDP keeps enforcing). */
+	struct pw_nft *nft;
+	char nft_error[256];
+	struct pw_emergency_state emergency;
+	/* Established connections to protected ports per source, read from
+	 * the kernel (sock_diag) every tick; NULL in simulations. */
+	struct pw_conns *conns;
+	struct pw_sockdiag *sockdiag;
 	struct pw_agent_counters ctr;
 };
 
@@ -129,6 +157,10 @@ int pw_agent_on_attention(void *ctx, void *data, size_t size);
 /* Trusted set = config trusted + runtime allowed, pushed to the datapaths
  * and the engine (which lifts overlapping bans). */
 int pw_agent_sync_trusted(struct pw_agent *a);
+
+/* Config trusted + runtime allowed, malloc'd (*n entries, never NULL
+ * on success). */
+struct pw_cidr *pw_agent_trusted_all(const struct pw_agent *a, size_t *n);
 
 /* Save bans, history, runtime allowlist, posture. */
 int pw_agent_save_state(struct pw_agent *a);

@@ -109,40 +109,35 @@ struct parse {
 };
 
 static const char *const top_keys[] = {
-	"interfaces",
-	"mode",
-	"malformed",
-	"protect",
-	"trusted",
-	"bans",
-	"source_prefix",
-	"limits",
-	"maps",
-	"tick_ms",
-	"attn_pkts",
-	"state_dir",
-	"control_socket",
-	"control_group",
-	"report_socket",
-	"pin_root",
-	"xdp_mode",
-	"detach_on_exit",
-	"posture",
-	"metrics",
-	"reports",
-	"max_peers",
-	"logwatch",
-	"scoring",
-	NULL,
+	"interfaces",	  "mode",
+	"malformed",	  "protect",
+	"trusted",	  "bans",
+	"source_prefix",  "limits",
+	"maps",		  "tick_ms",
+	"attn_pkts",	  "state_dir",
+	"control_socket", "control_group",
+	"report_socket",  "pin_root",
+	"xdp_mode",	  "detach_on_exit",
+	"posture",	  "metrics",
+	"reports",	  "max_peers",
+	"logwatch",	  "scoring",
+	"enforce",	  "nft",
+	"emergency",	  NULL,
 };
+static const char *const nft_keys[] = {"table", "remove_on_exit", "mirror_bans",
+				       NULL};
+static const char *const emergency_keys[] = {"default_ttl", "mgmt_ports", NULL};
 static const char *const protect_keys[] = {"proto", "port", NULL};
 static const char *const source_prefix_keys[] = {"ipv4", "ipv6", NULL};
 static const char *const limits_keys[] = {"source", "quarantine", "prefix",
 					  "untrusted", NULL};
 static const char *const limit_keys[] = {"pps", "burst", "syn_pps", "syn_burst",
 					 NULL};
+static const char *const source_limit_keys[] = {
+	"pps", "burst", "syn_pps", "syn_burst", "max_conns", NULL};
 static const char *const prefix_limit_keys[] = {
-	"ipv4", "ipv6", "pps", "burst", "syn_pps", "syn_burst", NULL};
+	"ipv4",	   "ipv6",	"pps",	     "burst",
+	"syn_pps", "syn_burst", "max_conns", NULL};
 static const char *const maps_keys[] = {"sources", "prefixes", "sanctions",
 					"bancidrs", NULL};
 static const char *const metrics_keys[] = {"listen", NULL};
@@ -150,13 +145,9 @@ static const char *const reports_keys[] = {"per_tick", NULL};
 static const char *const logwatch_keys[] = {"path", "pattern", "weight",
 					    "reason", NULL};
 static const char *const scoring_keys[] = {
-	"syn",	      "drop",
-	"pkt",	      "invalid",
-	"log",	      "thresholds",
-	"hysteresis", "min_state",
-	"credit",     "ban",
-	"probation",  "prefix",
-	"guard",      "established_window",
+	"syn",	"drop",	      "pkt",	    "invalid",	 "log",
+	"conn", "thresholds", "hysteresis", "min_state", "credit",
+	"ban",	"probation",  "prefix",	    "guard",	 "established_window",
 	NULL,
 };
 static const char *const signal_keys[] = {"half_life", "budget", "weight",
@@ -195,16 +186,16 @@ void pw_config_defaults(struct pw_config *cfg)
 	cfg->net_prefix_v6 = PW_DEF_NET_PREFIX_V6;
 	cfg->source =
 		(struct pw_limit){PW_DEF_SRC_PPS, PW_DEF_SRC_BURST,
-				  PW_DEF_SRC_SYN_PPS, PW_DEF_SRC_SYN_BURST};
-	cfg->quarantine =
-		(struct pw_limit){PW_DEF_QUAR_PPS, PW_DEF_QUAR_BURST,
-				  PW_DEF_QUAR_SYN_PPS, PW_DEF_QUAR_SYN_BURST};
+				  PW_DEF_SRC_SYN_PPS, PW_DEF_SRC_SYN_BURST, 0};
+	cfg->quarantine = (struct pw_limit){PW_DEF_QUAR_PPS, PW_DEF_QUAR_BURST,
+					    PW_DEF_QUAR_SYN_PPS,
+					    PW_DEF_QUAR_SYN_BURST, 0};
 	cfg->prefix = (struct pw_limit){PW_DEF_PREFIX_PPS, PW_DEF_PREFIX_BURST,
 					PW_DEF_PREFIX_SYN_PPS,
-					PW_DEF_PREFIX_SYN_BURST};
+					PW_DEF_PREFIX_SYN_BURST, 0};
 	cfg->untrusted = (struct pw_limit){
 		PW_DEF_GLOBAL_PPS, PW_DEF_GLOBAL_BURST, PW_DEF_GLOBAL_SYN_PPS,
-		PW_DEF_GLOBAL_SYN_BURST};
+		PW_DEF_GLOBAL_SYN_BURST, 0};
 	cfg->maps = (struct pw_map_sizes){
 		PW_DEF_MAP_SOURCES, PW_DEF_MAP_PREFIXES, PW_DEF_MAP_SANCTIONS,
 		PW_DEF_MAP_BANCIDRS};
@@ -228,6 +219,11 @@ void pw_config_defaults(struct pw_config *cfg)
 	cfg->agent.posture = PW_POSTURE_NORMAL;
 	cfg->agent.reports_per_tick = PW_DEF_REPORTS_PER_TICK;
 	cfg->agent.max_peers = PW_DEF_MAX_PEERS;
+	cfg->nft.enforce = PW_ENFORCE_BOTH;
+	copy_str(cfg->nft.table, sizeof(cfg->nft.table), PW_DEF_NFT_TABLE);
+	cfg->nft.mgmt_ports[0] = PW_DEF_MGMT_PORT;
+	cfg->nft.n_mgmt = 1;
+	cfg->nft.emergency_ttl_s = PW_DEF_EMERGENCY_TTL;
 	pw_score_params_defaults(&cfg->scoring);
 }
 
@@ -1059,8 +1055,10 @@ static void parse_limit(struct parse *p, config_setting_t *limits,
 			const char *key, struct pw_limit *lim,
 			struct pw_limit_lines *lines)
 {
-	const char *const *keys =
-		strcmp(key, "prefix") == 0 ? prefix_limit_keys : limit_keys;
+	const char *const *keys = strcmp(key, "prefix") == 0 ? prefix_limit_keys
+				  : strcmp(key, "source") == 0
+					  ? source_limit_keys
+					  : limit_keys;
 	config_setting_t *g;
 
 	if (!limits)
@@ -1076,6 +1074,8 @@ static void parse_limit(struct parse *p, config_setting_t *limits,
 		 &lines->syn_pps);
 	get_uint(p, g, "syn_burst", 0, PW_MAX_BURST_PKTS, "SYNs",
 		 &lim->syn_burst, &lines->syn_burst);
+	get_u32(p, g, "max_conns", 0, PW_MAX_CONNS_LIMIT, "connections",
+		&lim->max_conns, NULL);
 	if (keys == prefix_limit_keys) {
 		get_unsigned(p, g, "ipv4", 1, 32, "bits", &p->cfg.net_prefix_v4,
 			     &p->line_net_prefix_v4);
@@ -1256,6 +1256,74 @@ static void parse_agent_strings(struct parse *p, config_setting_t *root)
 	}
 }
 
+/* enforce, nft { table, remove_on_exit, mirror_bans }, emergency {
+ * default_ttl, mgmt_ports }. */
+static void parse_nft(struct parse *p, config_setting_t *root)
+{
+	static const struct pw_keyword enforces[] = {
+		{"both", PW_ENFORCE_BOTH},
+		{"xdp", PW_ENFORCE_XDP},
+		{"nft", PW_ENFORCE_NFT},
+		{NULL, 0},
+	};
+	struct pw_nft_config *n = &p->cfg.nft;
+	config_setting_t *g, *s;
+	const char *v;
+	int mode = n->enforce;
+
+	get_keyword(p, root, "enforce", enforces,
+		    "\"both\", \"xdp\" or \"nft\"", &mode);
+	n->enforce = mode;
+
+	g = get_group(p, root, "nft", nft_keys);
+	s = get_string(p, g, "table", &v);
+	if (s) {
+		size_t len = strlen(v), i;
+		bool ok = len > 0 && len < sizeof(n->table);
+
+		for (i = 0; ok && i < len; i++)
+			ok = isalnum((unsigned char)v[i]) || v[i] == '_' ||
+			     v[i] == '-';
+		if (ok)
+			copy_str(n->table, sizeof(n->table), v);
+		else
+			report(p, s,
+			       "'nft.table' \"%.64s\" must be 1..63 letters, "
+			       "digits, '_' or '-' (the table is always of "
+			       "family inet)",
+			       v);
+	}
+	if (g) {
+		get_bool(p, g, "remove_on_exit", &n->remove_on_exit);
+		get_bool(p, g, "mirror_bans", &n->mirror_bans);
+	}
+
+	g = get_group(p, root, "emergency", emergency_keys);
+	get_duration(p, g, "default_ttl", false, &n->emergency_ttl_s, NULL);
+	s = g ? config_setting_get_member(g, "mgmt_ports") : NULL;
+	if (s && !config_setting_is_array(s)) {
+		report_type(p, s, "an array of ports [ 22, ... ]");
+	} else if (s) {
+		int len = config_setting_length(s);
+
+		if (len > PW_MAX_MGMT_PORTS) {
+			report(p, s,
+			       "'emergency.mgmt_ports' has %d ports, at most "
+			       "%d allowed",
+			       len, PW_MAX_MGMT_PORTS);
+			return;
+		}
+		n->n_mgmt = 0;
+		for (int i = 0; i < len; i++) {
+			config_setting_t *e = config_setting_get_elem(s, i);
+			uint64_t port;
+
+			if (setting_uint(p, e, 1, 65535, "", &port) > 0)
+				n->mgmt_ports[n->n_mgmt++] = (uint16_t)port;
+		}
+	}
+}
+
 /* One logwatch entry into *w (its defaults already set). Returns true
  * when valid. */
 static bool parse_logwatch_entry(struct parse *p, config_setting_t *e,
@@ -1362,6 +1430,7 @@ static void parse_agent(struct parse *p, config_setting_t *root)
 	config_setting_t *g;
 
 	parse_agent_strings(p, root);
+	parse_nft(p, root);
 	g = get_group(p, root, "reports", reports_keys);
 	get_u32(p, g, "per_tick", 1, PW_MAX_REPORTS_PER_TICK,
 		"reports per tick", &a->reports_per_tick, NULL);
@@ -1378,7 +1447,7 @@ static void parse_scoring(struct parse *p, config_setting_t *root)
 	} signals[] = {
 		{"syn", PW_SIG_SYN}, {"drop", PW_SIG_DROP},
 		{"pkt", PW_SIG_PKT}, {"invalid", PW_SIG_INVALID},
-		{"log", PW_SIG_LOG},
+		{"log", PW_SIG_LOG}, {"conn", PW_SIG_CONN},
 	};
 	static const struct {
 		const char *key;
@@ -1669,6 +1738,24 @@ static void check_scoring(struct parse *p)
 			    sp->prefix_ban_bans, sp->prefix_throttle_bans);
 }
 
+/* Emergency mode must never cut the way in: a management port cannot
+ * also be a protected port. */
+static void check_mgmt_ports(struct parse *p)
+{
+	const struct pw_config *cfg = &p->cfg;
+
+	for (size_t i = 0; i < cfg->nft.n_mgmt; i++)
+		for (size_t j = 0; j < cfg->n_protect; j++)
+			if (cfg->protect[j].port == cfg->nft.mgmt_ports[i])
+				report_line(p, 0,
+					    "port %u is both protected and an "
+					    "emergency.mgmt_ports entry "
+					    "(default 22): emergency mode "
+					    "would cut management access; "
+					    "drop one of them",
+					    cfg->nft.mgmt_ports[i]);
+}
+
 static void check_rules(struct parse *p)
 {
 	const struct pw_config *cfg = &p->cfg;
@@ -1695,6 +1782,7 @@ static void check_rules(struct parse *p)
 
 	check_bans(p);
 	check_scoring(p);
+	check_mgmt_ports(p);
 }
 
 /* --- entry points -------------------------------------------------------- */

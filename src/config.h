@@ -36,6 +36,9 @@ struct pw_limit {
 	uint64_t burst;	    /* packets, >= pps when pps > 0 */
 	uint64_t syn_pps;   /* TCP SYN (no ACK)/s, 0 = unlimited */
 	uint64_t syn_burst; /* SYNs, >= syn_pps when syn_pps > 0 */
+	/* Concurrent TCP connections to protected ports (nftables ct count;
+	 * source and prefix only), 0 = unlimited. */
+	uint32_t max_conns;
 };
 
 struct pw_protect {
@@ -50,12 +53,16 @@ struct pw_map_sizes {
 	uint32_t bancidrs;  /* banned CIDR trie, per family */
 };
 
-#define PW_PATH_MAX 256
-#define PW_MAX_LOGWATCH 32
+#define PW_PATH_MAX		256
+#define PW_MAX_LOGWATCH		32
 #define PW_LOGWATCH_PATTERN_MAX 512
-#define PW_REASON_MAX 63
+#define PW_REASON_MAX		63
 
-enum pw_xdp_mode_cfg { PW_CFG_XDP_AUTO = 0, PW_CFG_XDP_NATIVE, PW_CFG_XDP_GENERIC };
+enum pw_xdp_mode_cfg {
+	PW_CFG_XDP_AUTO = 0,
+	PW_CFG_XDP_NATIVE,
+	PW_CFG_XDP_GENERIC
+};
 
 /* One followed log file: each line matching `pattern` (POSIX extended
  * regex, group 1 = the peer address) counts as an invalid-message report. */
@@ -66,19 +73,45 @@ struct pw_logwatch {
 	char reason[PW_REASON_MAX + 1];
 };
 
+/* Where decisions are enforced: the XDP program, the nftables table, or
+ * both (defense in depth, the default). */
+enum pw_enforce { PW_ENFORCE_BOTH = 0, PW_ENFORCE_XDP, PW_ENFORCE_NFT };
+
+static inline bool pw_enforce_xdp(enum pw_enforce e)
+{
+	return e != PW_ENFORCE_NFT;
+}
+
+static inline bool pw_enforce_nft(enum pw_enforce e)
+{
+	return e != PW_ENFORCE_XDP;
+}
+
+/* nftables and emergency-mode settings. */
+struct pw_nft_config {
+	enum pw_enforce enforce;
+	char table[64];	     /* family inet, [A-Za-z0-9_-] */
+	bool remove_on_exit; /* delete the table when peerwalld stops */
+	bool mirror_bans;    /* ban sets with timeouts in the table too */
+	uint16_t mgmt_ports[PW_MAX_MGMT_PORTS]; /* never matched */
+	size_t n_mgmt;
+	double emergency_ttl_s; /* `emergency on` without --ttl */
+};
+
 /* Settings of the long-running agent (peerwalld). */
 struct pw_agent_config {
 	char state_dir[PW_PATH_MAX];	  /* bans, history, runtime allowlist */
 	char control_socket[PW_PATH_MAX]; /* peerwallctl's unix stream socket */
-	char control_group[64];		  /* group allowed to mutate ("" = root) */
-	char report_socket[PW_PATH_MAX];  /* node reports, unix datagram */
-	char pin_root[PW_PATH_MAX];	  /* maps pinned at <pin_root>/<ifname> */
-	char metrics_listen[64];	  /* "127.0.0.1:9477", "" = off */
+	char control_group[64]; /* group allowed to mutate ("" = root) */
+	char report_socket[PW_PATH_MAX]; /* node reports, unix datagram */
+	char pin_root[PW_PATH_MAX]; /* maps pinned at <pin_root>/<ifname> */
+	char metrics_listen[64];    /* "127.0.0.1:9477", "" = off */
 	enum pw_xdp_mode_cfg xdp_mode;
 	bool detach_on_exit;
 	enum pw_posture posture;
-	uint32_t reports_per_tick; /* reports processed per tick, rest dropped */
-	uint32_t max_peers;	   /* sources the scoring engine keeps */
+	uint32_t
+		reports_per_tick; /* reports processed per tick, rest dropped */
+	uint32_t max_peers;	  /* sources the scoring engine keeps */
 	struct pw_logwatch logwatch[PW_MAX_LOGWATCH];
 	size_t n_logwatch;
 };
@@ -101,6 +134,7 @@ struct pw_config {
 	uint32_t tick_ms;   /* agent tick / attention interval */
 	uint32_t attn_pkts; /* packets per tick that flag a source */
 	struct pw_agent_config agent;
+	struct pw_nft_config nft;
 	struct pw_score_params scoring;
 };
 

@@ -11,6 +11,7 @@
  * {"ok": false, "error": "..."} and never disturbs the agent.
  */
 #include <errno.h>
+#include <limits.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <pwd.h>
@@ -25,10 +26,13 @@
 #include <json-c/json.h>
 
 #include "agent.h"
+#include "agent_nft.h"
 #include "bans.h"
+#include "conns.h"
 #include "control.h"
 #include "dp_config.h"
 #include "duration.h"
+#include "emergency.h"
 #include "log.h"
 #include "report.h"
 
@@ -147,8 +151,8 @@ static json_object *json_ban(const struct pw_ban_record *b)
 static json_object *json_peer(const struct pw_agent *a,
 			      const struct pw_peer_info *p)
 {
-	static const char *const sig_names[PW_SIG_NR] = {"syn", "drop", "pkt",
-							 "invalid", "log"};
+	static const char *const sig_names[PW_SIG_NR] = {
+		"syn", "drop", "pkt", "invalid", "log", "conn"};
 	uint64_t now = pw_agent_now_ns(a);
 	/* The last tick's deltas, while the source is still around. */
 	bool recent = now <= p->last_seen_ns ||
@@ -170,6 +174,10 @@ static json_object *json_peer(const struct pw_agent *a,
 				       json_object_new_double(p->counter[i]));
 	json_object_object_add(o, "counters", ctr);
 	json_object_object_add(
+		o, "conns",
+		json_object_new_int64(a->conns ? pw_conns_of(a->conns, &p->key)
+					       : 0));
+	json_object_object_add(
 		o, "pps",
 		json_object_new_int64(recent ? (int64_t)p->d_packets : 0));
 	json_object_object_add(
@@ -185,6 +193,169 @@ static json_object *json_peer(const struct pw_agent *a,
 						    1000000000ull)
 					: 0));
 	return o;
+}
+
+/* Emergency mode as status and `emergency` replies show it: what is on,
+ * until when, and where it is enforced. */
+static json_object *json_emergency(struct pw_agent *a)
+{
+	json_object *o = json_object_new_object();
+	json_object *xdp = json_object_new_array();
+	int64_t now = pw_agent_unix_s(a);
+	const struct pw_emergency_state *e = &a->emergency;
+	uint64_t nft_drops, cl_rejects, ban_drops;
+	struct pw_stat st[PW_STAT_NR];
+	uint64_t xdp_drops = 0;
+
+	json_object_object_add(o, "on", json_object_new_boolean(e->on));
+	if (e->on) {
+		json_object_object_add(o, "since",
+				       json_object_new_int64(e->since_unix_s));
+		json_object_object_add(o, "until",
+				       json_object_new_int64(e->until_unix_s));
+		json_object_object_add(
+			o, "remaining_s",
+			json_object_new_int64(
+				e->until_unix_s
+					? (e->until_unix_s > now
+						   ? e->until_unix_s - now
+						   : 0)
+					: -1));
+		json_object_object_add(o, "uid", json_object_new_int64(e->uid));
+	}
+	for (size_t i = 0; i < a->n_ifaces; i++) {
+		if (pw_datapath_dp_config(a->ifaces[i].dp)->emergency)
+			json_object_array_add(
+				xdp, json_object_new_string(a->ifaces[i].name));
+		if (!pw_datapath_stats(a->ifaces[i].dp, st))
+			xdp_drops += st[PW_R_DROP_EMERGENCY].packets;
+	}
+	json_object_object_add(o, "xdp", xdp);
+	pw_agent_nft_counters(a, &nft_drops, &cl_rejects, &ban_drops);
+	if (a->nft) {
+		char t[80];
+
+		snprintf(t, sizeof(t), "inet %s", a->cfg.nft.table);
+		json_object_object_add(o, "nft", json_object_new_string(t));
+		json_object_object_add(
+			o, "nft_rules",
+			json_object_new_boolean(e->on && !a->nft_error[0]));
+	} else {
+		json_object_object_add(
+			o, "nft",
+			json_object_new_string(
+				pw_enforce_nft(a->cfg.nft.enforce)
+					? "unavailable"
+					: "off (enforce = xdp)"));
+	}
+	if (a->nft_error[0])
+		json_object_object_add(o, "nft_error",
+				       json_object_new_string(a->nft_error));
+	json_object_object_add(o, "xdp_drops",
+			       json_object_new_int64((int64_t)xdp_drops));
+	json_object_object_add(o, "nft_drops",
+			       json_object_new_int64((int64_t)nft_drops));
+	json_object_object_add(o, "nft_ban_drops",
+			       json_object_new_int64((int64_t)ban_drops));
+	json_object_object_add(o, "nft_connlimit_rejects",
+			       json_object_new_int64((int64_t)cl_rejects));
+	json_object_object_add(
+		o, "default_ttl_s",
+		json_object_new_int64((int64_t)a->cfg.nft.emergency_ttl_s));
+	return o;
+}
+
+/* The operator's SSH session, when peerwallctl knows it. */
+static void arg_requester(struct ctl_req *r, struct pw_requester *from)
+{
+	const char *addr = arg_str(r, "client_addr");
+	struct pw_cidr c;
+	uint64_t port = 0;
+	char err[64];
+
+	memset(from, 0, sizeof(*from));
+	if (!addr || arg_uint(r, "client_port", 0, 65535, &port) || !port ||
+	    pw_cidr_parse(addr, &c, err, sizeof(err)) ||
+	    c.prefixlen != pw_family_bits(c.family))
+		return;
+	from->known = true;
+	from->family = c.family;
+	memcpy(from->addr, c.addr, sizeof(from->addr));
+	from->port = (uint16_t)port;
+}
+
+static int cmd_emergency(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	const char *op = arg_str(r, "op");
+	int64_t now = pw_agent_unix_s(a), until;
+	struct pw_emergency_req req = {0};
+	json_object *v;
+	char why[256];
+	uint64_t ttl;
+	int err = 0;
+
+	if (!op)
+		return fail(r, -EINVAL,
+			    "missing 'op' (on, off, extend, "
+			    "status)");
+	if (!strcmp(op, "status")) {
+		/* read-only */
+	} else if (!strcmp(op, "on")) {
+		req.ttl_given = arg_str(r, "ttl") ||
+				json_object_object_get_ex(r->req, "ttl", &v);
+		if (arg_ttl(r, 0, &ttl))
+			return -EINVAL;
+		req.ttl_s = (double)ttl;
+		req.force = json_object_object_get_ex(r->req, "force", &v) &&
+			    json_object_get_boolean(v);
+		arg_requester(r, &req.from);
+		struct pw_cidr *all;
+		size_t n;
+
+		all = pw_agent_trusted_all(a, &n);
+		if (!all)
+			return fail(r, -ENOMEM, "out of memory");
+		err = pw_emergency_check_on(&a->cfg, all, n, &req, now, &until,
+					    why, sizeof(why));
+		free(all);
+		if (err) {
+			log_warn("control: uid %u: emergency on refused: %s",
+				 r->cred.uid, why);
+			return fail(r, err, "refused: %s", why);
+		}
+		err = pw_emergency_set(a, true, until, r->cred.uid,
+				       req.force ? "operator, --force"
+						 : "operator");
+	} else if (!strcmp(op, "off")) {
+		if (a->emergency.on)
+			err = pw_emergency_set(a, false, 0, r->cred.uid,
+					       "operator");
+	} else if (!strcmp(op, "extend")) {
+		if (!a->emergency.on)
+			return fail(r, -EINVAL,
+				    "emergency mode is off: nothing to extend");
+		if (arg_ttl(r, 0, &ttl))
+			return -EINVAL;
+		if (!ttl)
+			return fail(r, -EINVAL, "extend needs a duration > 0");
+		a->emergency.until_unix_s = pw_emergency_extended(
+			a->emergency.until_unix_s, now, (double)ttl);
+		a->emergency.uid = r->cred.uid;
+		a->dirty = true;
+		log_warn("emergency mode extended by uid %u: %s", r->cred.uid,
+			 a->emergency.until_unix_s ? "new end set" : "no TTL");
+	} else {
+		return fail(r, -EINVAL,
+			    "unknown op '%.20s' (on, off, extend, status)", op);
+	}
+	json_object_object_add(r->resp, "emergency", json_emergency(a));
+	if (err)
+		return fail(r, err,
+			    "emergency mode is %s but not in every layer: "
+			    "see nft_error and the agent log",
+			    a->emergency.on ? "on" : "off");
+	return 0;
 }
 
 static int cmd_status(struct ctl_req *r)
@@ -227,11 +398,21 @@ static int cmd_status(struct ctl_req *r)
 	json_object_object_add(o, "posture",
 			       json_object_new_string(pw_posture_name(
 				       pw_engine_posture(a->engine))));
+	json_object_object_add(o, "emergency", json_emergency(a));
 	json_object_object_add(
-		o, "emergency",
-		json_object_new_boolean(
-			a->n_ifaces &&
-			pw_datapath_dp_config(a->ifaces[0].dp)->emergency));
+		o, "enforce",
+		json_object_new_string(
+			a->cfg.nft.enforce == PW_ENFORCE_XDP   ? "xdp"
+			: a->cfg.nft.enforce == PW_ENFORCE_NFT ? "nft"
+							       : "both"));
+	json_object_object_add(
+		o, "quarantines",
+		json_object_new_int64((int64_t)pw_engine_count_state(
+			a->engine, PW_ST_QUARANTINE)));
+	json_object_object_add(
+		o, "connections",
+		json_object_new_int64(
+			a->conns ? (int64_t)pw_conns_total(a->conns) : -1));
 	json_object_object_add(o, "sources_tracked",
 			       json_object_new_int64((int64_t)es.peers));
 	json_object_object_add(
@@ -260,6 +441,60 @@ static int cmd_status(struct ctl_req *r)
 	return 0;
 }
 
+struct conn_top {
+	struct pw_conns_entry *v;
+	size_t n, cap;
+};
+
+static void collect_conn(const struct pw_conns_entry *e, void *arg)
+{
+	struct conn_top *t = arg;
+
+	if (!e->now)
+		return;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 256;
+		struct pw_conns_entry *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = *e;
+}
+
+static int conn_cmp(const void *x, const void *y)
+{
+	const struct pw_conns_entry *a = x, *b = y;
+
+	return a->now < b->now ? 1 : a->now > b->now ? -1 : 0;
+}
+
+/* Sources holding the most established connections to protected ports. */
+static size_t top_by_conns(struct pw_agent *a, struct pw_peer_info *info,
+			   size_t n)
+{
+	struct conn_top t = {0};
+	size_t i, cnt;
+
+	if (!a->conns)
+		return 0;
+	pw_conns_each(a->conns, collect_conn, &t);
+	qsort(t.v, t.n, sizeof(*t.v), conn_cmp);
+	cnt = t.n < n ? t.n : n;
+	for (i = 0; i < cnt; i++) {
+		if (pw_engine_peer(a->engine, &t.v[i].key, pw_agent_now_ns(a),
+				   &info[i])) {
+			memset(&info[i], 0, sizeof(info[i]));
+			info[i].key = t.v[i].key;
+			info[i].trusted = pw_agent_is_trusted(a, &t.v[i].key);
+		}
+	}
+	free(t.v);
+	return cnt;
+}
+
 static int cmd_top(struct ctl_req *r)
 {
 	struct pw_agent *a = r->a;
@@ -284,9 +519,12 @@ static int cmd_top(struct ctl_req *r)
 			a->engine, by[0] == 'p' ? PW_TOP_PACKETS : PW_TOP_DROPS,
 			pw_agent_now_ns(a), PW_AGENT_IDLE_S * 1000000000ull,
 			info, n);
+	} else if (!strcmp(by, "conns")) {
+		cnt = top_by_conns(a, info, n);
 	} else {
 		free(info);
-		return fail(r, -EINVAL, "'by' must be score, pps or drops");
+		return fail(r, -EINVAL,
+			    "'by' must be score, pps, drops or conns");
 	}
 	for (size_t i = 0; i < cnt; i++)
 		json_object_array_add(arr, json_peer(a, &info[i]));
@@ -348,6 +586,13 @@ static int manual(struct ctl_req *r, bool ban)
 	if (reason && strlen(reason) > PW_BAN_REASON_MAX)
 		return fail(r, -EINVAL, "reason longer than %d bytes",
 			    PW_BAN_REASON_MAX);
+	/* The reason goes into logs and exported ban lists, one per line. */
+	for (const char *c = reason; c && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return fail(r, -EINVAL,
+				    "reason contains a control character "
+				    "(\\x%02x)",
+				    (unsigned char)*c);
 	if (pw_agent_is_trusted(a, &d.cidr))
 		return fail(r, -EPERM,
 			    "refused: %s is covered by a trusted CIDR "
@@ -660,10 +905,10 @@ static const struct ctl_cmd commands[] = {
 	{"release", true, cmd_release}, {"allow", true, cmd_allow},
 	{"import", true, cmd_import},	{"posture", true, cmd_posture},
 	{"reload", true, cmd_reload},	{"detach", true, cmd_detach},
-	{"report", true, cmd_report},
+	{"report", true, cmd_report},	{"emergency", true, cmd_emergency},
 };
 
-static bool may_mutate(const struct pw_agent *a, const struct ucred *c)
+bool pw_control_may_mutate(const struct pw_agent *a, const struct ucred *c)
 {
 	struct passwd *pw;
 	gid_t groups[256];
@@ -689,9 +934,11 @@ static bool is_mutating(const struct ctl_cmd *cmd, json_object *req)
 {
 	json_object *op;
 
-	if (cmd->fn == cmd_allow && json_object_object_get_ex(req, "op", &op) &&
+	if ((cmd->fn == cmd_allow || cmd->fn == cmd_emergency) &&
+	    json_object_object_get_ex(req, "op", &op) &&
 	    json_object_is_type(op, json_type_string) &&
-	    !strcmp(json_object_get_string(op), "list"))
+	    (!strcmp(json_object_get_string(op), "list") ||
+	     !strcmp(json_object_get_string(op), "status")))
 		return false;
 	return cmd->mutating;
 }
@@ -709,7 +956,23 @@ char *pw_control_handle(struct pw_agent *a, const char *line, size_t len,
 
 	a->ctr.control_requests++;
 	r.resp = json_object_new_object();
-	r.req = tok ? json_tokener_parse_ex(tok, line, (int)len) : NULL;
+	if (!pw_utf8_valid(line, len)) {
+		err = fail(&r, -EINVAL, "request is not valid UTF-8");
+		goto out;
+	}
+	if (tok)
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	r.req = tok && len <= INT_MAX
+			? json_tokener_parse_ex(tok, line, (int)len)
+			: NULL;
+	/* One object and nothing after it but blanks. */
+	for (size_t i = r.req && tok ? json_tokener_get_parse_end(tok) : len;
+	     i < len; i++)
+		if (!strchr(" \t\r", line[i])) {
+			json_object_put(r.req);
+			r.req = NULL;
+			break;
+		}
 	if (!r.req || !json_object_is_type(r.req, json_type_object)) {
 		err = fail(&r, -EINVAL, "request is not a JSON object");
 		goto out;
@@ -722,11 +985,13 @@ char *pw_control_handle(struct pw_agent *a, const char *line, size_t len,
 		if (!strcmp(commands[i].name, name))
 			cmd = &commands[i];
 	if (!cmd) {
-		err = fail(&r, -EINVAL, "unknown command '%.40s'",
-			   name ? name : "");
+		char echo[PW_ECHO_BUF];
+
+		pw_echo_bytes(name ? name : "", name ? strlen(name) : 0, echo);
+		err = fail(&r, -EINVAL, "unknown command '%s'", echo);
 		goto out;
 	}
-	if (is_mutating(cmd, r.req) && !may_mutate(a, cred)) {
+	if (is_mutating(cmd, r.req) && !pw_control_may_mutate(a, cred)) {
 		a->ctr.control_refused++;
 		log_warn("control: refused %s from uid %u (needs root or group "
 			 "'%s')",
@@ -739,8 +1004,15 @@ char *pw_control_handle(struct pw_agent *a, const char *line, size_t len,
 	err = cmd->fn(&r);
 	/* An operator's change is durable before the reply says ok; the
 	 * engine's own decisions are saved once per tick. */
-	if (!err && a->dirty && is_mutating(cmd, r.req))
-		pw_agent_save_state(a);
+	if (!err && a->dirty && is_mutating(cmd, r.req) &&
+	    pw_agent_save_state(a))
+		json_object_object_add(
+			r.resp, "warning",
+			json_object_new_string(
+				"applied, but the state file could not be "
+				"written (see the agent log): it is lost if "
+				"the agent restarts before a later save "
+				"succeeds"));
 out:
 	json_object_object_add(r.resp, "ok", json_object_new_boolean(err == 0));
 	out = strdup(json_object_to_json_string_ext(
@@ -751,6 +1023,26 @@ out:
 	if (tok)
 		json_tokener_free(tok);
 	return out;
+}
+
+int pw_unix_bind_0660(int fd, const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	/* bind() creates the file with the socket inode's mode (less the
+	 * umask): set it first, so the file is never wider than 0660. */
+	if (fchmod(fd, 0660))
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		return -errno;
+	/* A umask wider than 077 may have left it narrower: say 0660. */
+	if (chmod(path, 0660))
+		return -errno;
+	return 0;
 }
 
 int pw_control_listen(struct pw_agent *a)
@@ -769,13 +1061,13 @@ int pw_control_listen(struct pw_agent *a)
 		*slash = 0;
 		mkdir(dir, 0755);
 	}
-	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 16)) {
+	err = pw_unix_bind_0660(fd, path);
+	if (!err && listen(fd, 16))
 		err = -errno;
+	if (err) {
 		log_err("control socket %s: %s", path, strerror(-err));
 		close(fd);
 		return err;
@@ -787,13 +1079,13 @@ int pw_control_listen(struct pw_agent *a)
 		a->control_gid = gr->gr_gid;
 		a->control_gid_set = true;
 		if (chown(path, 0, gr->gr_gid))
-			log_warn("control socket: chown to group %s: %s",
+			log_warn("control socket: chown to group %s: %s "
+				 "(only root can connect)",
 				 gr->gr_name, strerror(errno));
 	} else if (a->cfg.agent.control_group[0]) {
 		log_warn("control group '%s' does not exist: only root may "
 			 "change anything",
 			 a->cfg.agent.control_group);
 	}
-	chmod(path, 0660);
 	return fd;
 }

@@ -56,7 +56,7 @@ void pw_level_limits(const struct pw_config *cfg,
 	unsigned pd = cfg->agent.posture < PW_POSTURE_NR
 			      ? posture_div[cfg->agent.posture]
 			      : 1;
-	struct pw_limit none = {0, 0, 0, 0};
+	struct pw_limit none = {0};
 	struct pw_limit quar = limit_scaled(&cfg->quarantine, pd, &none);
 
 	out[PW_LVL_NORMAL] = cfg->source;

@@ -13,8 +13,7 @@
 /* Parse a duration: one or more <digits><unit> groups, unit one of s, m,
  * h, d, w (a bare number means seconds; "0" is zero). No signs, no spaces,
  * no overflow, at most PW_DURATION_MAX_S. 0 or -EINVAL (reason in err). */
-int pw_duration_parse(const char *s, uint64_t *out_s, char *err,
-		      size_t errlen);
+int pw_duration_parse(const char *s, uint64_t *out_s, char *err, size_t errlen);
 
 /* Exact and greedy over d h m s (weeks never produced): 0 -> "0s",
  * 90 -> "1m30s", 604800 -> "7d". 0, -ENOSPC (truncated, terminated) or

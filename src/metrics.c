@@ -38,6 +38,7 @@
 #include <microhttpd.h>
 
 #include "agent.h"
+#include "conns.h"
 #include "bans.h"
 #include "log.h"
 #include "metrics.h"
@@ -299,7 +300,24 @@ static void render_agent(struct buf *b, const struct pw_agent *a,
 		{"peerwall_emergency", "gauge",
 		 "1 when emergency mode drops every untrusted packet to "
 		 "protected ports.",
-		 f->emergency},
+		 a->emergency.on || f->emergency},
+		{"peerwall_emergency_drops_total", "counter",
+		 "Packets emergency mode dropped, XDP and nftables together.",
+		 f->dp[PW_R_DROP_EMERGENCY].packets +
+			 a->ctr.nft_emergency_drops},
+		{"peerwall_connlimit_rejects_total", "counter",
+		 "New connections refused by limits.*.max_conns (nftables).",
+		 a->ctr.nft_connlimit_rejects},
+		{"peerwall_nft_ban_drops_total", "counter",
+		 "Packets the mirrored bans dropped in nftables "
+		 "(nft.mirror_bans, enforce = nft).",
+		 a->ctr.nft_ban_drops},
+		{"peerwall_connections_established", "gauge",
+		 "Established TCP connections to protected ports (sock_diag).",
+		 a->conns ? pw_conns_total(a->conns) : 0},
+		{"peerwall_nft_failures_total", "counter",
+		 "nftables batches the kernel refused (see the agent log).",
+		 a->ctr.nft_failures},
 	};
 	const struct scalar rest[] = {
 		{"peerwall_ticks_total", "counter", "Agent ticks completed.",

@@ -110,10 +110,34 @@
 #define TABLE_COMMENT  "managed by peerwalld: edits are overwritten"
 #define PROBE_TABLE    "peerwall-destroy-probe"
 /* Set ids name the sets created in the same batch (NFTA_*_SET_ID). */
-#define ID_TRUSTED_V4 1
-#define ID_TRUSTED_V6 2
-#define ID_PROTECTED  3
-#define ID_MGMT	      4
+#define ID_TRUSTED_V4  1
+#define ID_TRUSTED_V6  2
+#define ID_PROTECTED   3
+#define ID_MGMT	       4
+#define ID_CONN_SRC_V4 5
+#define ID_CONN_SRC_V6 6
+#define ID_CONN_PFX_V4 7
+#define ID_CONN_PFX_V6 8
+
+/* Connection limits (ct count): a chain after conntrack on the input
+ * path, one dynamic set per family and key width, one counter. */
+#define CL_CHAIN_NAME	"connlimit"
+#define CL_PRIORITY	0 /* NF_IP_PRI_FILTER: reject is allowed on input */
+#define CL_COUNTER	"connlimit_rejects"
+#define SET_CONN_SRC_V4 "conn_src_v4"
+#define SET_CONN_SRC_V6 "conn_src_v6"
+#define SET_CONN_PFX_V4 "conn_pfx_v4"
+#define SET_CONN_PFX_V6 "conn_pfx_v6"
+#define CT_STATE_NEW	0x8 /* NF_CT_STATE_BIT(IP_CT_NEW) */
+#define CL_SET_SIZE	65535
+/* Mirrored bans: sets with per-element timeouts, one counter, and a
+ * chain just before the emergency chain (both before conntrack). */
+#define BAN_CHAIN_NAME "bans"
+#define BAN_COUNTER    "ban_drops"
+#define SET_BAN_V4     "ban_v4"
+#define SET_BAN_V6     "ban_v6"
+#define ID_BAN_V4      9
+#define ID_BAN_V6      10
 
 #define NFT_ELEMS_PER_MSG 1024
 /* Free space guaranteed before building any message: the largest is an
@@ -135,11 +159,13 @@ struct pw_nft {
 	uint32_t portid;
 	uint32_t seq;
 	char table[PW_NFT_TABLE_MAXLEN];
-	uint16_t mgmt[PW_NFT_MAX_MGMT];
+	uint16_t mgmt[PW_MAX_MGMT_PORTS];
 	size_t n_mgmt;
 	int prio;
 	bool has_destroy;
 	bool emergency;
+	struct pw_nft_connlimit cl;
+	bool mirror; /* ban sets and chain (pw_nft_set_mirror_bans) */
 	int sndbuf, rcvbuf;
 	struct pw_nft_batch_stats last;
 	char err[NFT_ERRLEN];
@@ -150,6 +176,7 @@ struct pw_nft {
 struct nft_elem {
 	uint8_t key[16];
 	uint32_t flags;
+	uint64_t timeout_ms; /* 0: none (sets with timeouts only) */
 };
 
 struct nft_batch {
@@ -609,8 +636,8 @@ static int put_table_gone(struct pw_nft *n, struct nft_batch *b)
 	return ret;
 }
 
-static int put_counter(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
-		       uint64_t bytes)
+static int put_named_counter(struct pw_nft *n, struct nft_batch *b,
+			     const char *name, uint64_t pkts, uint64_t bytes)
 {
 	struct nlmsghdr *nlh;
 	struct nftnl_obj *o;
@@ -619,7 +646,7 @@ static int put_counter(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
 	if (!o)
 		return -ENOMEM;
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, n->table);
-	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, COUNTER_NAME);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
 	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, pkts);
 	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, bytes);
@@ -630,6 +657,12 @@ static int put_counter(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
 	}
 	nftnl_obj_free(o);
 	return nlh ? 0 : -ENOMEM;
+}
+
+static int put_counter(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
+		       uint64_t bytes)
+{
+	return put_named_counter(n, b, COUNTER_NAME, pkts, bytes);
 }
 
 static int put_set(struct pw_nft *n, struct nft_batch *b, const char *name,
@@ -663,9 +696,9 @@ static int put_set(struct pw_nft *n, struct nft_batch *b, const char *name,
  * empties it, then NEWSETELEM messages of at most NFT_ELEMS_PER_MSG
  * elements. id != 0 names a set created earlier in the same batch.
  */
-static int put_elems(struct pw_nft *n, struct nft_batch *b, const char *set,
-		     uint32_t id, bool flush, const struct nft_elem *e,
-		     size_t count, uint32_t key_len)
+static int put_elems_op(struct pw_nft *n, struct nft_batch *b, const char *set,
+			uint32_t id, bool flush, const struct nft_elem *e,
+			size_t count, uint32_t key_len, uint16_t type)
 {
 	struct nftnl_set_elem *el = NULL;
 	struct nftnl_set *s;
@@ -693,7 +726,9 @@ static int put_elems(struct pw_nft *n, struct nft_batch *b, const char *set,
 	for (i = 0; i < count; i = end) {
 		end = i + NFT_ELEMS_PER_MSG < count ? i + NFT_ELEMS_PER_MSG
 						    : count;
-		nlh = batch_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, set);
+		nlh = batch_msg(b, type,
+				type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0,
+				set);
 		if (!nlh)
 			goto out;
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -706,6 +741,13 @@ static int put_elems(struct pw_nft *n, struct nft_batch *b, const char *set,
 						       e[j].flags);
 			else
 				nftnl_set_elem_unset(el, NFTNL_SET_ELEM_FLAGS);
+			if (e[j].timeout_ms)
+				nftnl_set_elem_set_u64(el,
+						       NFTNL_SET_ELEM_TIMEOUT,
+						       e[j].timeout_ms);
+			else
+				nftnl_set_elem_unset(el,
+						     NFTNL_SET_ELEM_TIMEOUT);
 			nftnl_set_elem_nlmsg_build(nlh, el, (int)(j - i + 1));
 		}
 		mnl_attr_nest_end(nlh, nest);
@@ -717,6 +759,14 @@ out:
 	nftnl_set_elem_free(el);
 	nftnl_set_free(s);
 	return ret;
+}
+
+static int put_elems(struct pw_nft *n, struct nft_batch *b, const char *set,
+		     uint32_t id, bool flush, const struct nft_elem *e,
+		     size_t count, uint32_t key_len)
+{
+	return put_elems_op(n, b, set, id, flush, e, count, key_len,
+			    NFT_MSG_NEWSETELEM);
 }
 
 static int put_chain(struct pw_nft *n, struct nft_batch *b)
@@ -1032,7 +1082,8 @@ static int counter_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int read_counter(struct pw_nft *n, struct counter_vals *v)
+static int read_named_counter(struct pw_nft *n, const char *name,
+			      struct counter_vals *v)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -1043,13 +1094,421 @@ static int read_counter(struct pw_nft *n, struct counter_vals *v)
 	if (!o)
 		return -ENOMEM;
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, n->table);
-	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, COUNTER_NAME);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET,
 				    NLM_F_ACK, n->seq++);
 	nftnl_obj_nlmsg_build_payload(nlh, o);
 	nftnl_obj_free(o);
 	return nft_query(n, nlh, counter_cb, v);
+}
+
+static int read_counter(struct pw_nft *n, struct counter_vals *v)
+{
+	return read_named_counter(n, COUNTER_NAME, v);
+}
+
+/* --- connection limits ------------------------------------------------ */
+
+static bool x_bitwise_mask(struct nftnl_rule *r, uint32_t reg, uint32_t len,
+			   unsigned prefixlen)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+	uint8_t mask[16] = {0}, zero[16] = {0};
+	unsigned i;
+
+	for (i = 0; i < len * 8 && i < prefixlen; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	}
+	return add_expr(r, e);
+}
+
+/* ct state new: (ct state & new) != 0 */
+static bool x_ct_state_new(struct nftnl_rule *r)
+{
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+	static const uint32_t zero = 0;
+	uint32_t mask = CT_STATE_NEW;
+	struct nftnl_expr *bw, *cmp;
+
+	if (ct) {
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG32_00);
+	}
+	if (!add_expr(r, ct))
+		return false;
+	bw = nftnl_expr_alloc("bitwise");
+	if (bw) {
+		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG32_00);
+		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG32_00);
+		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+		nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask,
+			       sizeof(mask));
+		nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	}
+	if (!add_expr(r, bw))
+		return false;
+	cmp = nftnl_expr_alloc("cmp");
+	if (cmp) {
+		nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG32_00);
+		nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
+		nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &zero, sizeof(zero));
+	}
+	return add_expr(r, cmp);
+}
+
+/* add @set { <key in reg> ct count over max } */
+static bool x_dynset_connlimit(struct nftnl_rule *r, const char *set,
+			       uint32_t id, uint32_t max)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
+	struct nftnl_expr *cl = nftnl_expr_alloc("connlimit");
+
+	if (!e || !cl) {
+		nftnl_expr_free(e);
+		nftnl_expr_free(cl);
+		return false;
+	}
+	nftnl_expr_set_u32(cl, NFTNL_EXPR_CONNLIMIT_COUNT, max);
+	nftnl_expr_set_u32(cl, NFTNL_EXPR_CONNLIMIT_FLAGS, NFT_CONNLIMIT_F_INV);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, id);
+	nftnl_expr_add_expr(e, NFTNL_EXPR_DYNSET_EXPRESSIONS, cl);
+	return add_expr(r, e);
+}
+
+static bool x_reject_tcp_reset(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("reject");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE,
+				   NFT_REJECT_TCP_RST);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+	}
+	return add_expr(r, e);
+}
+
+/* One connlimit rule: new TCP connections to a protected port from an
+ * untrusted source whose key (address masked to prefixlen) already holds
+ * max connections are reset and counted. */
+static bool build_connlimit_rule(struct nftnl_rule *r, bool v4,
+				 unsigned prefixlen, const char *set,
+				 uint32_t set_id, uint32_t max)
+{
+	static const uint8_t tcp = IPPROTO_TCP;
+	uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	uint32_t alen = v4 ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+	uint32_t off = v4 ? IP4_SADDR_OFF : IP6_SADDR_OFF;
+
+	return x_meta(r, NFT_META_L4PROTO, NFT_REG32_00) &&
+	       x_cmp_eq(r, NFT_REG32_00, &tcp, sizeof(tcp)) &&
+	       x_ct_state_new(r) &&
+	       x_proto_service_in(r, SET_PROTECTED, ID_PROTECTED) &&
+	       x_meta(r, NFT_META_NFPROTO, NFT_REG32_00) &&
+	       x_cmp_eq(r, NFT_REG32_00, &nfproto, sizeof(nfproto)) &&
+	       x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, alen,
+			 NFT_REG32_00) &&
+	       x_lookup(r, NFT_REG32_00, v4 ? SET_TRUSTED_V4 : SET_TRUSTED_V6,
+			v4 ? ID_TRUSTED_V4 : ID_TRUSTED_V6, true) &&
+	       x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, off, alen,
+			 NFT_REG32_00) &&
+	       (prefixlen >= alen * 8 ||
+		x_bitwise_mask(r, NFT_REG32_00, alen, prefixlen)) &&
+	       x_dynset_connlimit(r, set, set_id, max) &&
+	       x_counter_ref(r, CL_COUNTER) && x_reject_tcp_reset(r);
+}
+
+static int put_rule(struct pw_nft *n, struct nft_batch *b, const char *chain,
+		    struct nftnl_rule *r)
+{
+	struct nlmsghdr *nlh;
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, n->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nlh = batch_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
+			"connlimit rule");
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	batch_put(b, nlh);
+	return 0;
+}
+
+/* The connlimit chain, its sets, counter and rules (only when a limit is
+ * set), inside the reconcile batch (sets referenced by id). */
+static int put_connlimit(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
+			 uint64_t bytes)
+{
+	const struct pw_nft_connlimit *cl = &n->cl;
+	struct {
+		bool v4;
+		unsigned prefixlen;
+		const char *set;
+		uint32_t id, max;
+	} rules[4] = {
+		{true, cl->src_v4, SET_CONN_SRC_V4, ID_CONN_SRC_V4,
+		 cl->per_source},
+		{false, cl->src_v6, SET_CONN_SRC_V6, ID_CONN_SRC_V6,
+		 cl->per_source},
+		{true, cl->pfx_v4, SET_CONN_PFX_V4, ID_CONN_PFX_V4,
+		 cl->per_prefix},
+		{false, cl->pfx_v6, SET_CONN_PFX_V6, ID_CONN_PFX_V6,
+		 cl->per_prefix},
+	};
+	struct nftnl_chain *c;
+	struct nlmsghdr *nlh;
+	int ret, i;
+
+	if (!cl->per_source && !cl->per_prefix)
+		return 0;
+	ret = put_named_counter(n, b, CL_COUNTER, pkts, bytes);
+	if (ret)
+		return ret;
+	c = nftnl_chain_alloc();
+	if (!c)
+		return -ENOMEM;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, n->table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, CL_CHAIN_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_IN);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, CL_PRIORITY);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nlh = batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, "connlimit chain");
+	if (nlh) {
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		batch_put(b, nlh);
+	}
+	nftnl_chain_free(c);
+	if (!nlh)
+		return -ENOMEM;
+	for (i = 0; i < 4; i++) {
+		struct nftnl_set *s;
+		struct nftnl_rule *r;
+
+		if (!rules[i].max)
+			continue;
+		s = nftnl_set_alloc();
+		if (!s)
+			return -ENOMEM;
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, rules[i].set);
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
+				  rules[i].v4 ? NFT_TYPE_IPADDR
+					      : NFT_TYPE_IP6ADDR);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, rules[i].v4 ? 4 : 16);
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_EVAL);
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, CL_SET_SIZE);
+		nftnl_set_set_u32(s, NFTNL_SET_ID, rules[i].id);
+		nlh = batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE, rules[i].set);
+		if (nlh) {
+			nftnl_set_nlmsg_build_payload(nlh, s);
+			batch_put(b, nlh);
+		}
+		nftnl_set_free(s);
+		if (!nlh)
+			return -ENOMEM;
+		r = nftnl_rule_alloc();
+		if (!r)
+			return -ENOMEM;
+		ret = build_connlimit_rule(r, rules[i].v4, rules[i].prefixlen,
+					   rules[i].set, rules[i].id,
+					   rules[i].max)
+			      ? put_rule(n, b, CL_CHAIN_NAME, r)
+			      : -ENOMEM;
+		nftnl_rule_free(r);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* --- mirrored bans ------------------------------------------------------ */
+
+static bool build_ban_rule(struct nftnl_rule *r, bool v4)
+{
+	uint8_t nfproto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+
+	return x_proto_service_in(r, SET_PROTECTED, ID_PROTECTED) &&
+	       x_meta(r, NFT_META_NFPROTO, NFT_REG32_00) &&
+	       x_cmp_eq(r, NFT_REG32_00, &nfproto, sizeof(nfproto)) &&
+	       x_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+			 v4 ? IP4_SADDR_OFF : IP6_SADDR_OFF,
+			 v4 ? sizeof(struct in_addr) : sizeof(struct in6_addr),
+			 NFT_REG32_00) &&
+	       x_lookup(r, NFT_REG32_00, v4 ? SET_BAN_V4 : SET_BAN_V6,
+			v4 ? ID_BAN_V4 : ID_BAN_V6, false) &&
+	       x_counter_ref(r, BAN_COUNTER) && x_verdict(r, NF_DROP);
+}
+
+/* Ban sets, counter and chain inside the reconcile batch (the sets start
+ * empty; the caller reloads the active bans). */
+static int put_bans(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
+		    uint64_t bytes)
+{
+	struct nftnl_chain *c;
+	struct nlmsghdr *nlh;
+	int ret, i;
+
+	if (!n->mirror)
+		return 0;
+	ret = put_named_counter(n, b, BAN_COUNTER, pkts, bytes);
+	if (!ret)
+		ret = put_set(n, b, SET_BAN_V4, ID_BAN_V4, NFT_TYPE_IPADDR, 4,
+			      NFT_SET_INTERVAL | NFT_SET_TIMEOUT);
+	if (!ret)
+		ret = put_set(n, b, SET_BAN_V6, ID_BAN_V6, NFT_TYPE_IP6ADDR, 16,
+			      NFT_SET_INTERVAL | NFT_SET_TIMEOUT);
+	if (ret)
+		return ret;
+	c = nftnl_chain_alloc();
+	if (!c)
+		return -ENOMEM;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, n->table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, BAN_CHAIN_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, n->prio - 1);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nlh = batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, "bans chain");
+	if (nlh) {
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		batch_put(b, nlh);
+	}
+	nftnl_chain_free(c);
+	if (!nlh)
+		return -ENOMEM;
+	for (i = 0; i < 2; i++) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (!r)
+			return -ENOMEM;
+		ret = build_ban_rule(r, i == 0)
+			      ? put_rule(n, b, BAN_CHAIN_NAME, r)
+			      : -ENOMEM;
+		nftnl_rule_free(r);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void pw_nft_set_mirror_bans(struct pw_nft *n, bool on)
+{
+	n->mirror = on;
+}
+
+/* A ban's interval elements: [first, last + 1) with the timeout on the
+ * start, after the "0 .. end" element nft sends before every interval
+ * add. */
+static size_t ban_elems(const struct pw_cidr *c, uint64_t timeout_ms, bool add,
+			struct nft_elem out[3])
+{
+	struct pw_nft_range r;
+	size_t k = 0;
+
+	if (pw_nft_merge_cidrs(c, 1, c->family, &r) != 1)
+		return 0;
+	memset(out, 0, 3 * sizeof(*out));
+	if (add && r.first != 0) {
+		u128_to_addr(c->family, 0, out[k].key);
+		out[k++].flags = NFT_SET_ELEM_INTERVAL_END;
+	}
+	u128_to_addr(c->family, r.first, out[k].key);
+	out[k++].timeout_ms = add ? timeout_ms : 0;
+	if (r.last != range_top(c->family)) {
+		u128_to_addr(c->family, r.last + 1, out[k].key);
+		/* The kernel takes no timeout on an interval's end. */
+		out[k++].flags = NFT_SET_ELEM_INTERVAL_END;
+	}
+	return k;
+}
+
+static int ban_op(struct pw_nft *n, const struct pw_cidr *c,
+		  uint64_t timeout_ms, bool add)
+{
+	struct nft_elem e[3];
+	struct nft_batch b;
+	size_t k;
+	int ret;
+
+	n->err[0] = '\0';
+	if (!n->mirror)
+		return 0;
+	k = ban_elems(c, timeout_ms, add, e);
+	if (!k)
+		return -EINVAL;
+	batch_init(&b, n->seq);
+	batch_begin(&b);
+	ret = put_elems_op(n, &b,
+			   c->family == AF_INET ? SET_BAN_V4 : SET_BAN_V6, 0,
+			   false, e, k, c->family == AF_INET ? 4 : 16,
+			   add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+	if (ret < 0)
+		nft_fail(n, ret, "building the ban batch: %s", strerror(-ret));
+	else
+		ret = batch_send(n, &b, 0, NULL);
+	batch_free(&b);
+	return ret;
+}
+
+int pw_nft_ban(struct pw_nft *n, const struct pw_cidr *c, uint64_t timeout_ms)
+{
+	return ban_op(n, c, timeout_ms, true);
+}
+
+int pw_nft_unban(struct pw_nft *n, const struct pw_cidr *c)
+{
+	int ret = ban_op(n, c, 0, false);
+
+	return ret == -ENOENT ? 0 : ret;
+}
+
+int pw_nft_ban_drops(struct pw_nft *n, uint64_t *packets)
+{
+	struct counter_vals v;
+	int ret;
+
+	*packets = 0;
+	if (!n->mirror)
+		return 0;
+	ret = read_named_counter(n, BAN_COUNTER, &v);
+	if (ret < 0)
+		return nft_fail(n, ret, "table %s: reading counter %s: %s",
+				n->table, BAN_COUNTER, strerror(-ret));
+	*packets = v.pkts;
+	return 0;
+}
+
+void pw_nft_set_connlimit(struct pw_nft *n, const struct pw_nft_connlimit *cl)
+{
+	n->cl = *cl;
+}
+
+int pw_nft_connlimit_rejects(struct pw_nft *n, uint64_t *packets)
+{
+	struct counter_vals v;
+	int ret;
+
+	n->err[0] = '\0';
+	*packets = 0;
+	if (!n->cl.per_source && !n->cl.per_prefix)
+		return 0;
+	ret = read_named_counter(n, CL_COUNTER, &v);
+	if (ret < 0)
+		return nft_fail(n, ret, "table %s: reading counter %s: %s",
+				n->table, CL_COUNTER, strerror(-ret));
+	*packets = v.pkts;
+	return 0;
 }
 
 /*
@@ -1089,10 +1548,10 @@ static int probe_destroy(struct pw_nft *n)
 
 void pw_nft_opts_default(struct pw_nft_opts *o)
 {
-	static const uint16_t mgmt_default[] = {PW_NFT_DEF_MGMT_PORT};
+	static const uint16_t mgmt_default[] = {PW_DEF_MGMT_PORT};
 
 	memset(o, 0, sizeof(*o));
-	o->table = PW_NFT_DEF_TABLE;
+	o->table = PW_DEF_NFT_TABLE;
 	o->mgmt_ports = mgmt_default;
 	o->n_mgmt = 1;
 	o->hook_priority = PW_NFT_DEF_PRIORITY;
@@ -1126,7 +1585,7 @@ int pw_nft_open(const struct pw_nft_opts *o, struct pw_nft **out)
 		o = &def;
 	}
 	if (!o->table || !table_name_ok(o->table) ||
-	    o->n_mgmt > PW_NFT_MAX_MGMT)
+	    o->n_mgmt > PW_MAX_MGMT_PORTS)
 		return -EINVAL;
 	for (i = 0; o->mgmt_ports && i < o->n_mgmt; i++)
 		if (!o->mgmt_ports[i])
@@ -1139,7 +1598,7 @@ int pw_nft_open(const struct pw_nft_opts *o, struct pw_nft **out)
 		memcpy(n->mgmt, o->mgmt_ports, o->n_mgmt * sizeof(*n->mgmt));
 		n->n_mgmt = o->n_mgmt;
 	} else {
-		n->mgmt[0] = PW_NFT_DEF_MGMT_PORT;
+		n->mgmt[0] = PW_DEF_MGMT_PORT;
 		n->n_mgmt = 1;
 	}
 	n->prio = o->hook_priority;
@@ -1253,8 +1712,8 @@ int pw_nft_reconcile(struct pw_nft *n, const struct pw_protect *ports,
 		     size_t n_ports, const struct pw_cidr *trusted,
 		     size_t n_trusted)
 {
-	struct nft_elem *prot = NULL, mgmt[2 * PW_NFT_MAX_MGMT];
-	struct counter_vals ctr = {0, 0};
+	struct nft_elem *prot = NULL, mgmt[2 * PW_MAX_MGMT_PORTS] = {0};
+	struct counter_vals ctr = {0, 0}, clctr = {0, 0}, banctr = {0, 0};
 	struct trusted_elems t = {0};
 	size_t n_prot = 0, i;
 	struct nft_batch b;
@@ -1281,6 +1740,10 @@ int pw_nft_reconcile(struct pw_nft *n, const struct pw_protect *ports,
 	/* Carry the drop counter over the replacement (absent: zeros). */
 	if (read_counter(n, &ctr) < 0)
 		ctr.pkts = ctr.bytes = 0;
+	if (read_named_counter(n, CL_COUNTER, &clctr) < 0)
+		clctr.pkts = clctr.bytes = 0;
+	if (read_named_counter(n, BAN_COUNTER, &banctr) < 0)
+		banctr.pkts = banctr.bytes = 0;
 
 	batch_begin(&b);
 	ret = put_table_gone(n, &b);
@@ -1317,6 +1780,10 @@ int pw_nft_reconcile(struct pw_nft *n, const struct pw_protect *ports,
 		ret = put_chain(n, &b);
 	if (!ret)
 		ret = put_emergency(n, &b, false, n->emergency, true);
+	if (!ret)
+		ret = put_connlimit(n, &b, clctr.pkts, clctr.bytes);
+	if (!ret)
+		ret = put_bans(n, &b, banctr.pkts, banctr.bytes);
 	if (ret < 0) {
 		nft_fail(n, ret, "building the table batch: %s",
 			 strerror(-ret));

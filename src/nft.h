@@ -46,15 +46,12 @@
 #include "cidr.h"
 #include "config.h"
 
-/* Defaults (to move to include/peerwall/defaults.h with the config keys). */
-#define PW_NFT_DEF_TABLE "peerwall"
+/* Table name and management-port defaults: include/peerwall/defaults.h. */
 /* NF_IP_PRI_RAW: after defragmentation (-400), so th dport is always
  * there, and before conntrack (-200), so a dropped packet never creates a
  * conntrack entry and an established untrusted flow is cut too. */
-#define PW_NFT_DEF_PRIORITY  (-300)
-#define PW_NFT_DEF_MGMT_PORT 22
-#define PW_NFT_MAX_MGMT	     16
-#define PW_NFT_TABLE_MAXLEN  64
+#define PW_NFT_DEF_PRIORITY (-300)
+#define PW_NFT_TABLE_MAXLEN 64
 
 struct pw_nft;
 
@@ -114,6 +111,32 @@ bool pw_nft_emergency(const struct pw_nft *n);
  * the named counter), since the table was first created. */
 int pw_nft_emergency_counters(struct pw_nft *n, uint64_t *packets,
 			      uint64_t *bytes);
+
+/* Connection limits (ct count), applied by the next pw_nft_reconcile():
+ * a chain `connlimit` on the input hook at priority 0 (after conntrack)
+ * resets new TCP connections to a protected port from an untrusted
+ * source whose key (address masked to src_v4/src_v6 bits; per prefix:
+ * pfx_v4/pfx_v6) already holds per_source (per_prefix) connections.
+ * Zero limits: no chain. Rejects are counted in `connlimit_rejects`. */
+struct pw_nft_connlimit {
+	uint32_t per_source, per_prefix;
+	unsigned src_v4, src_v6, pfx_v4, pfx_v6;
+};
+void pw_nft_set_connlimit(struct pw_nft *n, const struct pw_nft_connlimit *cl);
+int pw_nft_connlimit_rejects(struct pw_nft *n, uint64_t *packets);
+
+/* Ban mirroring (nft.mirror_bans), applied by the next reconcile: sets
+ * ban_v4/ban_v6 (interval, per-element timeouts) and a chain `bans`
+ * just before the emergency chain dropping protected-port traffic from
+ * them, counted in `ban_drops`. The sets start empty after a reconcile:
+ * the caller adds the active bans. pw_nft_ban: timeout_ms 0 = until
+ * removed; -EEXIST when it overlaps a ban already there (an interval set
+ * holds no overlaps; the wider one covers it). pw_nft_unban: absent is
+ * not an error. Both do nothing while mirroring is off. */
+void pw_nft_set_mirror_bans(struct pw_nft *n, bool on);
+int pw_nft_ban(struct pw_nft *n, const struct pw_cidr *c, uint64_t timeout_ms);
+int pw_nft_unban(struct pw_nft *n, const struct pw_cidr *c);
+int pw_nft_ban_drops(struct pw_nft *n, uint64_t *packets);
 
 /* Delete our table if it exists (stop / detach). Never touches others. */
 int pw_nft_remove(struct pw_nft *n);

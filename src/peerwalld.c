@@ -15,7 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
-#include <poll.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,18 +31,25 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "agent_nft.h"
 #include "bans.h"
+#include "conns.h"
 #include "control.h"
 #include "log.h"
 #include "logwatch.h"
 #include "metrics.h"
 #include "report.h"
+#include "sdnotify.h"
+#include "sockdiag.h"
 #include "state.h"
 
-#define CTL_LINE_MAX	     (32u << 20) /* an import of 100k bans fits */
-#define CTL_CLIENTS_MAX	     32
-#define CTL_WRITE_TIMEOUT_MS 2000
-#define REPORT_LOG_EVERY     1000 /* log one rejected report in this many */
+#define CTL_LINE_MAX	(32u << 20) /* an import of 100k bans fits */
+#define CTL_CLIENTS_MAX 32
+/* Requests from clients that may only read are small. */
+#define CTL_READ_LINE_MAX (64u << 10)
+/* A client that sends nothing and takes no output this long is closed. */
+#define CTL_IDLE_MS	 10000
+#define REPORT_LOG_EVERY 1000 /* log one rejected report in this many */
 
 enum watch_kind {
 	W_TIMER,
@@ -58,6 +65,10 @@ struct watch {
 	int fd;
 	char *buf; /* clients: bytes of an unfinished line */
 	size_t len, cap;
+	size_t line_max; /* longest request line this client may send */
+	char *out;	 /* clients: responses not yet sent */
+	size_t out_len, out_off;
+	uint64_t active_ns; /* last request or output progress */
 	struct ucred cred;
 };
 
@@ -68,7 +79,16 @@ struct loop {
 	struct watch metrics; /* fd owned by m */
 	struct pw_metrics *m; /* NULL: metrics off or not listening */
 	struct watch *clients[CTL_CLIENTS_MAX];
+	uint64_t evicted; /* clients closed to make room, since the last log */
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static int watch_add(struct loop *l, struct watch *w)
 {
@@ -85,46 +105,101 @@ static void client_close(struct loop *l, struct watch *w)
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 	close(w->fd);
 	free(w->buf);
+	free(w->out);
 	free(w);
 }
 
-/* Write a whole response; a client that stops reading is dropped. */
-static int write_all(int fd, const char *p, size_t n)
+/* Queue a response line; the event loop never waits for a client. */
+static int client_queue(struct watch *w, const char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+	size_t need = w->out_len - w->out_off + n;
+	char *o;
 
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
-
-			if (poll(&p, 1, CTL_WRITE_TIMEOUT_MS) <= 0)
-				return -ETIMEDOUT;
-			continue;
-		}
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
+	if (w->out_off) {
+		memmove(w->out, w->out + w->out_off, w->out_len - w->out_off);
+		w->out_len -= w->out_off;
+		w->out_off = 0;
 	}
+	o = realloc(w->out, need ? need : 1);
+	if (!o)
+		return -ENOMEM;
+	memcpy(o + w->out_len, p, n);
+	w->out = o;
+	w->out_len = need;
 	return 0;
+}
+
+/* Send what the socket takes now. 1: all sent, 0: more pending, <0:
+ * the client is gone. Interest follows: EPOLLOUT while output is
+ * pending (requests wait), EPOLLIN once it drained. */
+static int client_flush(struct loop *l, struct watch *w)
+{
+	struct epoll_event ev = {.data.ptr = w};
+
+	while (w->out_off < w->out_len) {
+		ssize_t n = send(w->fd, w->out + w->out_off,
+				 w->out_len - w->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0)
+			return -EPIPE;
+		w->out_off += (size_t)n;
+		w->active_ns = mono_ns();
+	}
+	ev.events = w->out_off < w->out_len ? EPOLLOUT : EPOLLIN;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev))
+		return -errno;
+	if (w->out_off < w->out_len)
+		return 0;
+	w->out_len = w->out_off = 0;
+	return 1;
+}
+
+/* Answer the complete lines buffered, stopping while output is pending
+ * (a client that does not read its answers gets no more of them).
+ * Returns false when the client was closed. */
+static bool client_serve(struct loop *l, struct watch *w)
+{
+	char *nl;
+
+	while (w->out_off == w->out_len &&
+	       (nl = memchr(w->buf, '\n', w->len))) {
+		size_t line = (size_t)(nl - w->buf);
+		char *resp = pw_control_handle(l->a, w->buf, line, &w->cred);
+		int err = resp ? client_queue(w, resp, strlen(resp)) : -ENOMEM;
+
+		if (!err)
+			err = client_queue(w, "\n", 1);
+		free(resp);
+		memmove(w->buf, nl + 1, w->len - line - 1);
+		w->len -= line + 1;
+		w->active_ns = mono_ns();
+		if (err || client_flush(l, w) < 0) {
+			client_close(l, w);
+			return false;
+		}
+	}
+	return true;
 }
 
 static void client_read(struct loop *l, struct watch *w)
 {
+	static const char too_long[] =
+		"{\"ok\":false,\"error\":\"request line too long\"}\n";
 	char chunk[65536];
 	ssize_t n = recv(w->fd, chunk, sizeof(chunk), 0);
-	char *nl;
 
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			client_close(l, w);
 		return;
 	}
-	if (w->len + (size_t)n > CTL_LINE_MAX) {
-		static const char msg[] =
-			"{\"ok\":false,\"error\":\"request line too long\"}\n";
-
-		write_all(w->fd, msg, sizeof(msg) - 1);
+	if (w->len + (size_t)n > w->line_max) {
+		/* Best effort: the answer goes out if the socket takes it. */
+		send(w->fd, too_long, sizeof(too_long) - 1,
+		     MSG_NOSIGNAL | MSG_DONTWAIT);
 		client_close(l, w);
 		return;
 	}
@@ -144,24 +219,44 @@ static void client_read(struct loop *l, struct watch *w)
 	}
 	memcpy(w->buf + w->len, chunk, (size_t)n);
 	w->len += (size_t)n;
-	while ((nl = memchr(w->buf, '\n', w->len))) {
-		size_t line = (size_t)(nl - w->buf);
-		char *resp = pw_control_handle(l->a, w->buf, line, &w->cred);
-		int err = 0;
+	client_serve(l, w);
+}
 
-		if (resp) {
-			err = write_all(w->fd, resp, strlen(resp));
-			if (!err)
-				err = write_all(w->fd, "\n", 1);
-			free(resp);
-		}
-		memmove(w->buf, nl + 1, w->len - line - 1);
-		w->len -= line + 1;
-		if (err || !resp) {
+static void client_event(struct loop *l, struct watch *w, uint32_t events)
+{
+	if (events & EPOLLOUT) {
+		int rc = client_flush(l, w);
+
+		if (rc < 0)
 			client_close(l, w);
-			return;
+		else if (rc == 1)
+			client_serve(l, w);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		client_read(l, w);
+}
+
+/* Each tick: close clients that did nothing for CTL_IDLE_MS (no request
+ * completed, no output taken), and say how many were evicted. */
+static void clients_expire(struct loop *l)
+{
+	uint64_t now = mono_ns();
+	unsigned idle = 0;
+
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct watch *w = l->clients[i];
+
+		if (w && now - w->active_ns > CTL_IDLE_MS * 1000000ull) {
+			client_close(l, w);
+			idle++;
 		}
 	}
+	if (idle || l->evicted)
+		log_warn("control: closed %u idle client(s) and %llu to make "
+			 "room for new ones",
+			 idle, (unsigned long long)l->evicted);
+	l->evicted = 0;
 }
 
 static void ctl_accept(struct loop *l)
@@ -176,19 +271,33 @@ static void ctl_accept(struct loop *l)
 	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
 		if (!l->clients[i])
 			slot = i;
-	w = slot >= 0 ? calloc(1, sizeof(*w)) : NULL;
+	if (slot < 0) {
+		/* Full: the longest-idle client makes room, so idle or
+		 * stuck connections can never lock the operator out. */
+		for (int i = 0; i < CTL_CLIENTS_MAX; i++)
+			if (slot < 0 || l->clients[i]->active_ns <
+						l->clients[slot]->active_ns)
+				slot = i;
+		client_close(l, l->clients[slot]);
+		l->evicted++;
+	}
+	w = calloc(1, sizeof(*w));
 	if (!w) {
-		log_warn("control: too many clients, refusing one");
 		close(fd);
 		return;
 	}
 	w->kind = W_CTL_CLIENT;
 	w->fd = fd;
+	w->active_ns = mono_ns();
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &w->cred, &len)) {
 		/* Unknown peer: treat as nobody. */
 		w->cred.uid = (uid_t)-1;
 		w->cred.gid = (gid_t)-1;
 	}
+	/* Only clients that may change things send large requests
+	 * (import); readers get a small cap. */
+	w->line_max = pw_control_may_mutate(l->a, &w->cred) ? CTL_LINE_MAX
+							    : CTL_READ_LINE_MAX;
 	if (watch_add(l, w)) {
 		close(fd);
 		free(w);
@@ -226,27 +335,21 @@ static void report_read(struct loop *l)
 
 static int report_listen(struct pw_agent *a)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	const char *path = a->cfg.agent.report_socket;
-	int fd;
+	int fd, err;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		int err = -errno;
-
+	err = pw_unix_bind_0660(fd, path);
+	if (err) {
 		log_err("report socket %s: %s", path, strerror(-err));
 		close(fd);
 		return err;
 	}
 	if (a->control_gid_set && chown(path, 0, a->control_gid))
-		log_warn("report socket: chown: %s", strerror(errno));
-	chmod(path, 0660);
+		log_warn("report socket: chown: %s (only root can report)",
+			 strerror(errno));
 	return fd;
 }
 
@@ -332,6 +435,12 @@ static void restore_state(struct pw_agent *a)
 			a->n_allowed = st.n_allowed;
 		}
 	}
+	/* An emergency whose TTL ran out while we were down was dropped by
+	 * the loader; one still running keeps its end time. */
+	a->emergency.on = st.emergency;
+	a->emergency.until_unix_s =
+		st.emergency ? st.emergency_until_unix_s : 0;
+	a->emergency.since_unix_s = st.emergency ? st.saved_unix_s : 0;
 	if (st.posture >= 0 && st.posture < PW_POSTURE_NR) {
 		a->cfg.agent.posture = st.posture;
 		pw_engine_set_posture(a->engine, st.posture);
@@ -417,6 +526,11 @@ static enum pw_xdp_mode xdp_mode(const struct pw_config *cfg)
 
 static int open_datapaths(struct pw_agent *a)
 {
+	if (!pw_enforce_xdp(a->cfg.nft.enforce)) {
+		log_info("enforce = \"nft\": no XDP program; the nftables "
+			 "table carries every decision");
+		return 0;
+	}
 	for (size_t i = 0; i < a->cfg.n_interfaces; i++) {
 		struct pw_iface *f = &a->ifaces[i];
 		char pin[PW_PATH_MAX + IF_NAMESIZE + 2];
@@ -517,11 +631,27 @@ int pw_agent_reload(struct pw_agent *a)
 			log_err("reload: %s: %s", a->ifaces[i].name,
 				strerror(-err));
 	}
+	if (fresh.nft.enforce != a->cfg.nft.enforce ||
+	    strcmp(fresh.nft.table, a->cfg.nft.table) ||
+	    fresh.nft.n_mgmt != a->cfg.nft.n_mgmt ||
+	    memcmp(fresh.nft.mgmt_ports, a->cfg.nft.mgmt_ports,
+		   sizeof(fresh.nft.mgmt_ports))) {
+		log_warn("reload: enforce, nft.table and emergency.mgmt_ports "
+			 "change only with a restart; the running values stay "
+			 "in force");
+		fresh.nft.enforce = a->cfg.nft.enforce;
+		memcpy(fresh.nft.table, a->cfg.nft.table,
+		       sizeof(fresh.nft.table));
+		memcpy(fresh.nft.mgmt_ports, a->cfg.nft.mgmt_ports,
+		       sizeof(fresh.nft.mgmt_ports));
+		fresh.nft.n_mgmt = a->cfg.nft.n_mgmt;
+	}
 	lift_dropped_config_bans(a, &fresh);
 	pw_config_free(&a->cfg);
 	a->cfg = fresh;
 	config_hash(a->config_path, a->config_hash);
 	register_config_bans(a);
+	pw_agent_nft_reconcile(a);
 	pw_agent_sync_trusted(a);
 	log_info("reload: %s applied (config %s)", a->config_path,
 		 a->config_hash);
@@ -580,12 +710,17 @@ static int loop_init(struct loop *l)
 static void on_signal(struct loop *l)
 {
 	struct signalfd_siginfo si;
+	int err;
 
 	if (read(l->sig.fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		log_info("SIGHUP: reloading %s", l->a->config_path);
-		pw_agent_reload(l->a);
+		pw_notify_reloading();
+		err = pw_agent_reload(l->a);
+		pw_notify_ready("%s; config %s",
+				err ? "reload refused" : "reloaded",
+				l->a->config_hash);
 		return;
 	}
 	log_info("signal %u: stopping (the XDP program keeps enforcing)",
@@ -613,6 +748,8 @@ static void loop_run(struct loop *l)
 				if (read(w->fd, &expirations,
 					 sizeof(expirations)) > 0)
 					pw_agent_tick(l->a);
+				clients_expire(l);
+				pw_notify_watchdog();
 				/* MHD's idle timeouts run only when it does. */
 				if (l->m)
 					pw_metrics_run(l->m);
@@ -624,7 +761,7 @@ static void loop_run(struct loop *l)
 				ctl_accept(l);
 				break;
 			case W_CTL_CLIENT:
-				client_read(l, w);
+				client_event(l, w, evs[i].events);
 				break;
 			case W_REPORT:
 				report_read(l);
@@ -673,6 +810,8 @@ static void agent_free(struct pw_agent *a)
 		pw_datapath_close(a->ifaces[i].dp);
 	}
 	pw_logwatch_free(a->logwatch);
+	pw_conns_free(a->conns);
+	pw_sockdiag_close(a->sockdiag);
 	pw_engine_free(a->engine);
 	pw_bans_free(a->bans);
 	pw_keytab_free(a->flagged);
@@ -756,15 +895,40 @@ int main(int argc, char **argv)
 		goto cleanup;
 	register_config_bans(a);
 	restore_state(a);
+	if (pw_agent_nft_start(a) && a->cfg.nft.enforce == PW_ENFORCE_NFT) {
+		log_err("enforce = \"nft\" and the nftables table cannot be "
+			"set up: nothing would enforce; stopping");
+		goto cleanup;
+	}
 	if (pw_agent_sync_trusted(a))
 		goto cleanup;
+	a->conns = pw_conns_new(a->cfg.src_prefix_v4, a->cfg.src_prefix_v6,
+				PW_AGENT_CONN_SOURCES);
+	if (!a->conns || pw_sockdiag_open(&a->sockdiag)) {
+		log_err("sock_diag: cannot read established connections (%s); "
+			"conns will read 0",
+			strerror(errno));
+		pw_conns_free(a->conns);
+		a->conns = NULL;
+	}
+	/* The XDP flag and the nft rules follow the restored state (an
+	 * adopted program may still carry the previous run's flag). */
+	for (size_t i = 0; i < a->n_ifaces; i++)
+		pw_datapath_set_emergency(a->ifaces[i].dp, a->emergency.on);
+	if (a->emergency.on)
+		log_warn("emergency mode restored from state (%s)",
+			 a->emergency.until_unix_s ? "TTL running" : "no TTL");
 	if (loop_init(&l)) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		goto cleanup;
 	}
 	log_info("peerwalld running: %zu interface(s), config %s (%s)",
 		 a->n_ifaces, path, a->config_hash);
+	pw_notify_init(a->cfg.tick_ms);
+	pw_notify_ready("enforcing on %zu interface(s), config %s", a->n_ifaces,
+			a->config_hash);
 	loop_run(&l);
+	pw_notify_stopping();
 	status = 0;
 	pw_agent_save_state(a);
 	if (a->detach || a->cfg.agent.detach_on_exit) {
@@ -772,7 +936,9 @@ int main(int argc, char **argv)
 			pw_datapath_detach(a->ifaces[i].dp, a->ifaces[i].name);
 		log_info("detached from every interface; pinned maps removed");
 	}
+	pw_agent_nft_stop(a, a->detach || a->cfg.nft.remove_on_exit);
 cleanup:
+	pw_agent_nft_stop(a, false);
 	loop_close(&l);
 	agent_free(a);
 	return status;

@@ -15,6 +15,7 @@
 #ifndef PW_REPORT_H
 #define PW_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,10 @@ int pw_report_parse(const char *line, size_t len, struct pw_report *out,
 #define PW_ECHO_MAX_CHARS 32
 #define PW_ECHO_BUF	  (PW_ECHO_MAX_CHARS * 4 + 4)
 void pw_echo_bytes(const char *s, size_t len, char *out);
+
+/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
+ * above U+10FFFF, no NUL byte. */
+bool pw_utf8_valid(const char *s, size_t len);
 
 /* Parse "1.2.3.4", "1.2.3.4:port", "fd00::1", "[fd00::1]:port". */
 int pw_addr_parse_hostport(const char *s, size_t len, int *family,

@@ -173,7 +173,7 @@ struct node {
 	double score;
 };
 
-_Static_assert(sizeof(struct node) == 168, "struct node grew");
+_Static_assert(sizeof(struct node) == 176, "struct node grew");
 
 struct pw_engine {
 	struct pw_score_params p;
@@ -1614,6 +1614,9 @@ void pw_score_params_defaults(struct pw_score_params *p)
 	p->sig[PW_SIG_PKT] = (struct pw_signal_params){10, 50000, 1e-6};
 	p->sig[PW_SIG_INVALID] = (struct pw_signal_params){1800, 15, 1};
 	p->sig[PW_SIG_LOG] = (struct pw_signal_params){3600, 3, 50};
+	/* A P2P peer holds one or two connections and reconnects now and
+	 * then: 16 new ones per 5 minutes is noise, 60 is churn. */
+	p->sig[PW_SIG_CONN] = (struct pw_signal_params){300, 16, 1};
 	p->threshold[PW_ST_NORMAL] = 0;
 	p->threshold[PW_ST_WATCH] = 10;
 	p->threshold[PW_ST_THROTTLE] = 100;
@@ -2258,6 +2261,17 @@ void pw_engine_get_stats(const struct pw_engine *e, struct pw_engine_stats *out)
 {
 	*out = e->stats;
 	out->peers = e->n_nodes;
+}
+
+size_t pw_engine_count_state(const struct pw_engine *e, enum pw_peer_state st)
+{
+	size_t k = 0;
+
+	for (uint32_t c = 0; c < e->n_chunks; c++)
+		for (uint32_t i = 0; i < CHUNK_NODES; i++)
+			k += e->chunks[c][i].in_use &&
+			     e->chunks[c][i].state == st;
+	return k;
 }
 
 /* The strike clock is exported as the unix time the current clean period

@@ -44,6 +44,8 @@ enum pw_signal {
 	PW_SIG_PKT,	/* packets - spoofable */
 	PW_SIG_INVALID, /* invalid-message reports (weighted) - verified */
 	PW_SIG_LOG,	/* log-pattern matches (weighted) - verified */
+	PW_SIG_CONN,	/* new established connections (handshake
+			 * completed, from sock_diag) - verified */
 	PW_SIG_NR,
 };
 
@@ -76,23 +78,24 @@ struct pw_score_params {
 	/* Score needed to enter each state (index by pw_peer_state; NORMAL
 	 * is 0). Step down only below threshold * hysteresis. */
 	double threshold[PW_ST_NR];
-	double hysteresis;		/* 0 < h < 1, e.g. 0.5 */
-	double min_state_s[PW_ST_NR];	/* minimum time in each state */
-	double credit_cap;		/* max positive credit, e.g. 20 */
-	double credit_per_good;		/* credit per "good" report */
-	double serious_penalty;		/* penalty that zeroes credit */
-	double established_window_s;	/* "recently established": 3600 */
+	double hysteresis;	      /* 0 < h < 1, e.g. 0.5 */
+	double min_state_s[PW_ST_NR]; /* minimum time in each state */
+	double credit_cap;	      /* max positive credit, e.g. 20 */
+	double credit_per_good;	      /* credit per "good" report */
+	double serious_penalty;	      /* penalty that zeroes credit */
+	double established_window_s;  /* "recently established": 3600 */
 	/* Ban TTLs: first = base; verified repeats base * factor^(n-1). */
 	double ban_base_s, ban_factor, ban_max_s;
-	double ban_jitter;		/* +- fraction, e.g. 0.1 */
-	double strike_decay_s;		/* one strike forgiven per clean period */
-	double probation_s;		/* after a ban: state watch, thresholds
-					 * scaled by probation_factor */
+	double ban_jitter;     /* +- fraction, e.g. 0.1 */
+	double strike_decay_s; /* one strike forgiven per clean period */
+	double probation_s;    /* after a ban: state watch, thresholds
+				* scaled by probation_factor */
 	double probation_factor;
 	/* Prefix aggregation (IPv4 /prefix_v4, IPv6 /prefix_v6). */
 	unsigned prefix_v4, prefix_v6;
-	unsigned prefix_throttle_bans; /* banned sources in window -> throttle */
-	unsigned prefix_ban_bans;      /* ... -> ban the prefix */
+	unsigned
+		prefix_throttle_bans; /* banned sources in window -> throttle */
+	unsigned prefix_ban_bans;     /* ... -> ban the prefix */
 	double prefix_window_s;
 	/* Self-isolation guard. */
 	unsigned max_auto_bans_per_min;
@@ -125,15 +128,15 @@ enum pw_cause {
 };
 
 struct pw_decision {
-	struct pw_cidr cidr;	  /* a source key, or a prefix */
+	struct pw_cidr cidr; /* a source key, or a prefix */
 	enum pw_action action;
 	enum pw_peer_state state; /* new state (LEVEL) */
 	enum pw_cause cause;
-	double ttl_s;		  /* BAN: how long; LEVEL: until re-evaluated
-				   * (min_state_s of the state) */
-	unsigned strikes;	  /* BAN: the source's strikes after it */
-	double score;		  /* score that led here */
-	bool guard_limited;	  /* wanted a ban, the guard made it quarantine */
+	double ttl_s;	    /* BAN: how long; LEVEL: until re-evaluated
+			     * (min_state_s of the state) */
+	unsigned strikes;   /* BAN: the source's strikes after it */
+	double score;	    /* score that led here */
+	bool guard_limited; /* wanted a ban, the guard made it quarantine */
 };
 
 /* Per-source view for operators (peerwallctl peer/top). */
@@ -167,10 +170,10 @@ struct pw_history_entry {
 
 struct pw_engine_stats {
 	uint64_t bans_by_cause[PW_CAUSE_MANUAL + 1];
-	uint64_t guard_limited;	   /* bans turned into quarantines */
-	uint64_t trusted_ignored;  /* sanctions not applied to trusted */
-	uint64_t peers;		   /* sources tracked by the engine */
-	uint64_t peers_evicted;	   /* idle sources forgotten */
+	uint64_t guard_limited;	  /* bans turned into quarantines */
+	uint64_t trusted_ignored; /* sanctions not applied to trusted */
+	uint64_t peers;		  /* sources tracked by the engine */
+	uint64_t peers_evicted;	  /* idle sources forgotten */
 };
 
 struct pw_engine;
@@ -248,6 +251,10 @@ size_t pw_engine_top_by(const struct pw_engine *e, enum pw_top_by by,
 			struct pw_peer_info *out, size_t max);
 void pw_engine_get_stats(const struct pw_engine *e,
 			 struct pw_engine_stats *out);
+
+/* Sources (and prefixes) in state st now: O(tracked), for status and
+ * metrics, not for the tick. */
+size_t pw_engine_count_state(const struct pw_engine *e, enum pw_peer_state st);
 
 /* History for the state file; restore on start (strikes decay by the time
  * passed, using now_unix_s). */

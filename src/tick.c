@@ -20,7 +20,13 @@
 
 #include <bpf/libbpf.h>
 
+#include <netinet/in.h>
+
 #include "agent.h"
+#include "agent_nft.h"
+#include "conns.h"
+#include "emergency.h"
+#include "sockdiag.h"
 #include "log.h"
 #include "logwatch.h"
 
@@ -74,8 +80,56 @@ static bool score_one(const void *key, void *val, void *arg)
 	/* The engine turns totals into deltas (a total below the last one:
 	 * the LRU recycled the entry, the total is the delta). */
 	pw_engine_observe_totals(a->engine, &c, cur.packets, cur.syns, drops,
-				 false, pw_agent_now_ns(a));
+				 a->conns && pw_conns_of(a->conns, &c) > 0,
+				 pw_agent_now_ns(a));
 	return true;
+}
+
+static void on_established(void *arg, int family, const uint8_t *raddr,
+			   uint16_t lport)
+{
+	(void)lport;
+	pw_conns_add(arg, family, raddr);
+}
+
+/* A source holding connections completed a handshake (established: never
+ * banned on spoofable signals alone); new ones are a verified churn
+ * signal. */
+static void observe_conns(const struct pw_conns_entry *e, void *arg)
+{
+	struct pw_agent *a = arg;
+	struct pw_signals sig = {.established = e->now > 0};
+
+	if (!e->now)
+		return;
+	sig.v[PW_SIG_CONN] = e->gained;
+	pw_engine_observe(a->engine, &e->key, &sig, pw_agent_now_ns(a));
+}
+
+/* Established connections to protected TCP ports, per source. */
+static void read_conns(struct pw_agent *a)
+{
+	uint16_t ports[PW_MAX_PROTECT];
+	size_t n = 0;
+	long got;
+
+	if (!a->conns || !a->sockdiag)
+		return;
+	for (size_t i = 0; i < a->cfg.n_protect && n < PW_MAX_PROTECT; i++)
+		if (a->cfg.protect[i].proto == IPPROTO_TCP)
+			ports[n++] = a->cfg.protect[i].port;
+	pw_conns_begin(a->conns);
+	got = pw_sockdiag_established(a->sockdiag, ports, n, on_established,
+				      a->conns);
+	pw_conns_end(a->conns);
+	if (got < 0) {
+		if (!a->ctr.conns_failures++)
+			log_err("reading established connections "
+				"(sock_diag): %s; conns will read 0",
+				strerror((int)-got));
+		return;
+	}
+	pw_conns_each(a->conns, observe_conns, a);
 }
 
 /* Wall clock, also under a simulated agent clock: tick budgets. */
@@ -124,6 +178,7 @@ void pw_agent_tick(struct pw_agent *a)
 			log_warn("draining attention ring of %s: %s",
 				 a->ifaces[i].name, strerror(-rc));
 	}
+	read_conns(a);
 	/* Errors are logged (rate-limited) by the watcher itself. */
 	if (a->logwatch)
 		pw_logwatch_poll(a->logwatch, a->cfg.agent.reports_per_tick,
@@ -148,6 +203,10 @@ void pw_agent_tick(struct pw_agent *a)
 			       NULL);
 	}
 
+	pw_emergency_expire(a);
+	pw_agent_nft_counters(a, &a->ctr.nft_emergency_drops,
+			      &a->ctr.nft_connlimit_rejects,
+			      &a->ctr.nft_ban_drops);
 	if (a->dirty)
 		pw_agent_save_state(a);
 

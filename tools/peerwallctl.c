@@ -181,6 +181,64 @@ static int build_allow(int argc, char **argv, json_object *req)
 	return usage_err("%s", "usage: allow add|del CIDR | allow list");
 }
 
+/* The operator's SSH session ("client_ip client_port server_ip
+ * server_port"): the agent refuses emergency mode that would cut it. */
+static void add_ssh_client(json_object *req)
+{
+	const char *ssh = getenv("SSH_CONNECTION");
+	char ip[64], sip[64];
+	unsigned cport, sport;
+
+	if (ssh &&
+	    sscanf(ssh, "%63s %u %63s %u", ip, &cport, sip, &sport) == 4 &&
+	    sport > 0 && sport < 65536) {
+		add_str(req, "client_addr", ip);
+		json_object_object_add(req, "client_port",
+				       json_object_new_int((int)sport));
+	}
+}
+
+static int build_emergency(int argc, char **argv, json_object *req)
+{
+	static const char use[] =
+		"usage: emergency on [--ttl DUR] [--force] | off | extend DUR "
+		"| status";
+	const char *op = argc >= 2 ? argv[1] : "";
+
+	if (!strcmp(op, "status") || !strcmp(op, "off")) {
+		if (argc != 2)
+			return usage_err("%s", use);
+		add_str(req, "op", op);
+		return 0;
+	}
+	if (!strcmp(op, "extend")) {
+		if (argc != 3)
+			return usage_err("%s", use);
+		add_str(req, "op", op);
+		add_str(req, "ttl", argv[2]);
+		return 0;
+	}
+	if (strcmp(op, "on"))
+		return usage_err("%s", use);
+	add_str(req, "op", op);
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--force")) {
+			json_object_object_add(req, "force",
+					       json_object_new_boolean(1));
+		} else if (!strcmp(argv[i], "--ttl") && i + 1 < argc) {
+			add_str(req, "ttl", argv[++i]);
+		} else if (!strncmp(argv[i], "--ttl=", 6)) {
+			add_str(req, "ttl", argv[i] + 6);
+		} else {
+			return usage_err("unexpected '%s' (emergency on [--ttl "
+					 "DUR] [--force])",
+					 argv[i]);
+		}
+	}
+	add_ssh_client(req);
+	return 0;
+}
+
 static int build_posture(int argc, char **argv, json_object *req)
 {
 	if (argc != 2)
@@ -247,9 +305,53 @@ static void print_ok(json_object *resp)
 	printf("ok\n");
 }
 
+static void print_emergency_obj(json_object *e)
+{
+	json_object *xdp;
+	long long rem = get_int(e, "remaining_s");
+	size_t i, n;
+
+	if (!json_object_get_boolean(json_object_object_get(e, "on"))) {
+		printf("off");
+	} else if (rem < 0) {
+		printf("ON (no TTL, by uid %lld)",
+		       (long long)get_int(e, "uid"));
+	} else {
+		printf("ON (%lldm%02llds left, by uid %lld)", rem / 60,
+		       rem % 60, (long long)get_int(e, "uid"));
+	}
+	printf("; xdp:");
+	n = json_object_object_get_ex(e, "xdp", &xdp)
+		    ? json_object_array_length(xdp)
+		    : 0;
+	for (i = 0; i < n; i++)
+		printf(" %s", json_object_get_string(
+				      json_object_array_get_idx(xdp, i)));
+	if (!n)
+		printf(" -");
+	printf("; nft: %s", get_str(e, "nft"));
+	if (json_object_get_boolean(json_object_object_get(e, "nft_rules")))
+		printf(" (rules in)");
+	printf("; dropped xdp %lld, nft %lld\n",
+	       (long long)get_int(e, "xdp_drops"),
+	       (long long)get_int(e, "nft_drops"));
+	if (json_object_object_get(e, "nft_error"))
+		printf("  nft error: %s\n", get_str(e, "nft_error"));
+}
+
+static void print_emergency(json_object *r)
+{
+	json_object *e;
+
+	if (!json_object_object_get_ex(r, "emergency", &e))
+		return;
+	printf("emergency: ");
+	print_emergency_obj(e);
+}
+
 static void print_status(json_object *r)
 {
-	json_object *ifs, *ctr;
+	json_object *ifs, *ctr, *e;
 
 	printf("interfaces:");
 	if (json_object_object_get_ex(r, "interfaces", &ifs))
@@ -261,10 +363,19 @@ static void print_status(json_object *r)
 		}
 	printf("\nmode:               %s\n", get_str(r, "mode"));
 	printf("posture:            %s\n", get_str(r, "posture"));
-	printf("emergency:          %s\n", get_str(r, "emergency"));
+	printf("enforce:            %s\n", get_str(r, "enforce"));
+	printf("emergency:          ");
+	if (json_object_object_get_ex(r, "emergency", &e))
+		print_emergency_obj(e);
+	else
+		printf("?\n");
 	printf("sources tracked:    %lld\n",
 	       (long long)get_int(r, "sources_tracked"));
 	printf("bans:               %lld\n", (long long)get_int(r, "bans"));
+	printf("quarantines:        %lld\n",
+	       (long long)get_int(r, "quarantines"));
+	printf("connections:        %lld established to protected ports\n",
+	       (long long)get_int(r, "connections"));
 	printf("config:             %s\n", get_str(r, "config_hash"));
 	printf("uptime:             %lld s\n",
 	       (long long)get_int(r, "uptime_s"));
@@ -289,15 +400,16 @@ static void print_peers(json_object *r)
 
 	if (!json_object_object_get_ex(r, "peers", &arr))
 		return;
-	printf("%-44s %-10s %10s %10s %10s %7s\n", "source", "state", "score",
-	       "pps", "drops/tick", "strikes");
+	printf("%-44s %-10s %10s %10s %10s %6s %7s\n", "source", "state",
+	       "score", "pps", "drops/tick", "conns", "strikes");
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		json_object *p = json_object_array_get_idx(arr, i);
 
-		printf("%-44s %-10s %10.1f %10lld %10lld %7lld\n",
+		printf("%-44s %-10s %10.4g %10lld %10lld %6lld %7lld\n",
 		       get_str(p, "addr"), get_str(p, "state"),
 		       get_double(p, "score"), (long long)get_int(p, "pps"),
 		       (long long)get_int(p, "drops_per_tick"),
+		       (long long)get_int(p, "conns"),
 		       (long long)get_int(p, "strikes"));
 	}
 }
@@ -316,6 +428,8 @@ static void print_peer(json_object *r)
 		printf("score:    %.1f (credit %.1f)\n", get_double(p, "score"),
 		       get_double(p, "credit"));
 		printf("strikes:  %lld\n", (long long)get_int(p, "strikes"));
+		printf("conns:    %lld established\n",
+		       (long long)get_int(p, "conns"));
 		if (json_object_object_get_ex(p, "counters", &ctr)) {
 			printf("signals: ");
 			json_object_object_foreach(ctr, k, v)
@@ -390,7 +504,7 @@ static void print_import(json_object *r)
 
 static const struct cmd commands[] = {
 	{"status", "status", build_none, print_status},
-	{"top", "top [-n N] [--by pps|drops|score]", build_opts_only,
+	{"top", "top [-n N] [--by pps|drops|score|conns]", build_opts_only,
 	 print_peers},
 	{"peers", "peers [-n N]", build_opts_only, print_peers},
 	{"peer", "peer ADDR", build_addr, print_peer},
@@ -406,6 +520,9 @@ static const struct cmd commands[] = {
 	{"posture", "posture normal|elevated|severe", build_posture, print_ok},
 	{"reload", "reload", build_none, print_ok},
 	{"detach", "detach", build_none, print_ok},
+	{"emergency",
+	 "emergency on [--ttl DUR] [--force] | off | extend DUR | status",
+	 build_emergency, print_emergency},
 	{"report", "report invalid ADDR [weight=N] [reason=T] | good ADDR",
 	 build_report, print_ok},
 };

@@ -72,7 +72,7 @@
 
 struct global_opts {
 	struct pw_nft_opts nft;
-	uint16_t mgmt[PW_NFT_MAX_MGMT];
+	uint16_t mgmt[PW_MAX_MGMT_PORTS];
 };
 
 static double now_ms(void)
@@ -866,7 +866,7 @@ int main(int argc, char **argv)
 				break;
 			port = strtol(optarg, NULL, 10);
 			if (port < 1 || port > 65535 ||
-			    g.nft.n_mgmt == PW_NFT_MAX_MGMT) {
+			    g.nft.n_mgmt == PW_MAX_MGMT_PORTS) {
 				usage(stderr);
 				return EXIT_USAGE;
 			}

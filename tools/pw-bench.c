@@ -493,7 +493,7 @@ static int setup_peerwall(struct bench_env *env)
 	/* Finite limits at every level, so every bucket is taken, but so
 	 * large that none ever says no. */
 	const struct pw_limit huge = {PW_MAX_RATE_PPS, PW_MAX_RATE_PPS,
-				      PW_MAX_RATE_PPS, PW_MAX_RATE_PPS};
+				      PW_MAX_RATE_PPS, PW_MAX_RATE_PPS, 0};
 	struct pw_cidr trusted[2], ban;
 	struct pw_protect prot;
 	struct pw_config cfg;

@@ -69,6 +69,16 @@
 /* Sources the scoring engine remembers (idle ones are forgotten first). */
 #define PW_DEF_MAX_PEERS 1048576
 
+/* nftables (docs/nftables.md): the table (family inet) peerwall owns, the
+ * ports emergency mode never matches, how long emergency mode lasts when
+ * `peerwallctl emergency on` names no TTL. */
+#define PW_DEF_NFT_TABLE     "peerwall"
+#define PW_DEF_MGMT_PORT     22
+#define PW_MAX_MGMT_PORTS    16
+#define PW_DEF_EMERGENCY_TTL (15 * 60)
+/* limits.*.max_conns: 0 = no connection limit (the default). */
+#define PW_MAX_CONNS_LIMIT 1000000
+
 /* Bounds the config parser enforces. */
 #define PW_MAX_INTERFACES 16
 #define PW_MAX_PROTECT	  256

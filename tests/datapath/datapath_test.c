@@ -90,10 +90,10 @@
 #define BAN_TTL_NS    (10 * NS_PER_S)
 
 static const struct pw_limit lim_tight = {TIGHT_PPS, TIGHT_PPS, TIGHT_SYN_PPS,
-					  TIGHT_SYN_PPS};
-static const struct pw_limit lim_quar = {1, 1, 1, 1};
-static const struct pw_limit lim_loose = {1000, 1000, 1000, 1000};
-static const struct pw_limit lim_none = {0, 0, 0, 0};
+					  TIGHT_SYN_PPS, 0};
+static const struct pw_limit lim_quar = {1, 1, 1, 1, 0};
+static const struct pw_limit lim_loose = {1000, 1000, 1000, 1000, 0};
+static const struct pw_limit lim_none = {0};
 
 /* Which buckets a row makes tight; the others stay out of the way. */
 enum limits {

@@ -1102,7 +1102,77 @@ static const struct reject_row reject_rows[] = {
 	 NAME ":3: duplicate setting name"},
 	{"mixed array", "bans = [ \"198.18.66.0/24\", 5 ];",
 	 NAME ":1: mismatched element type in array"},
+
+	/* nftables and emergency mode */
+	{"bad enforce", "enforce = \"iptables\";",
+	 NAME ":1: 'enforce' must be \"both\", \"xdp\" or \"nft\""},
+	{"bad table name", "nft = { table = \"my table\"; };",
+	 "'nft.table' \"my table\" must be 1..63 letters"},
+	{"unknown key in nft", "nft = { tabel = \"x\"; };",
+	 "unknown key 'tabel' in 'nft'"},
+	{"zero emergency ttl", "emergency = { default_ttl = \"0s\"; };",
+	 "'emergency.default_ttl' must be longer than 0"},
+	{"mgmt port 0", "emergency = { mgmt_ports = [ 22, 0 ]; };",
+	 "must be 1..65535"},
+	{"mgmt port also protected",
+	 "protect = ( { proto = \"tcp\"; port = 22; } );",
+	 "port 22 is both protected and an emergency.mgmt_ports entry"},
+	{"max_conns on quarantine",
+	 "limits = { quarantine = { max_conns = 3; }; };",
+	 "unknown key 'max_conns' in 'limits.quarantine'"},
+	{"max_conns too big",
+	 "limits = { source = { max_conns = 2000000; }; };",
+	 "must be 0..1000000 connections"},
 };
+
+/* enforce, nft { }, emergency { }, limits.*.max_conns */
+static void test_nft_keys(void **state)
+{
+	struct pw_config_errors errs;
+	struct pw_config cfg;
+
+	(void)state;
+	assert_int_equal(pw_config_load_string("", NAME, &cfg, &errs), 0);
+	assert_int_equal(cfg.nft.enforce, PW_ENFORCE_BOTH);
+	assert_string_equal(cfg.nft.table, "peerwall");
+	assert_int_equal(cfg.nft.n_mgmt, 1);
+	assert_int_equal(cfg.nft.mgmt_ports[0], 22);
+	assert_true(cfg.nft.emergency_ttl_s == 900);
+	assert_false(cfg.nft.remove_on_exit);
+	assert_false(cfg.nft.mirror_bans);
+	assert_int_equal(cfg.source.max_conns, 0);
+	pw_config_free(&cfg);
+
+	assert_int_equal(
+		pw_config_load_string(
+			"enforce = \"nft\";\n"
+			"nft = { table = \"pw_test-1\"; remove_on_exit = true; "
+			"mirror_bans = true; };\n"
+			"emergency = { default_ttl = \"1h\"; mgmt_ports = [ "
+			"2222, 9100 ]; };\n"
+			"limits = { source = { max_conns = 4; }; prefix = { "
+			"max_conns = 64; }; };\n",
+			NAME, &cfg, &errs),
+		0);
+	assert_int_equal(cfg.nft.enforce, PW_ENFORCE_NFT);
+	assert_string_equal(cfg.nft.table, "pw_test-1");
+	assert_true(cfg.nft.remove_on_exit);
+	assert_true(cfg.nft.mirror_bans);
+	assert_true(cfg.nft.emergency_ttl_s == 3600);
+	assert_int_equal(cfg.nft.n_mgmt, 2);
+	assert_int_equal(cfg.nft.mgmt_ports[1], 9100);
+	assert_int_equal(cfg.source.max_conns, 4);
+	assert_int_equal(cfg.prefix.max_conns, 64);
+	pw_config_free(&cfg);
+
+	/* No management port at all is allowed (an empty list). */
+	assert_int_equal(pw_config_load_string("emergency = { mgmt_ports = "
+					       "[]; };",
+					       NAME, &cfg, &errs),
+			 0);
+	assert_int_equal(cfg.nft.n_mgmt, 0);
+	pw_config_free(&cfg);
+}
 
 static void test_reject(void **state)
 {
@@ -1539,6 +1609,7 @@ int main(void)
 		cmocka_unit_test(test_accept_bounds),
 		cmocka_unit_test(test_null_errs),
 		cmocka_unit_test(test_reject),
+		cmocka_unit_test(test_nft_keys),
 		cmocka_unit_test(test_wrapped_literal_reported_once),
 		cmocka_unit_test(test_too_many_protect),
 		cmocka_unit_test(test_multiple_errors),

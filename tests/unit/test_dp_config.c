@@ -92,8 +92,8 @@ static void test_levels(void **state)
 
 	(void)state;
 	pw_config_defaults(&cfg);
-	cfg.source = (struct pw_limit){2000, 4000, 20, 40};
-	cfg.quarantine = (struct pw_limit){200, 400, 8, 16};
+	cfg.source = (struct pw_limit){2000, 4000, 20, 40, 0};
+	cfg.quarantine = (struct pw_limit){200, 400, 8, 16, 0};
 	pw_level_limits(&cfg, lv);
 	assert_int_equal(lv[PW_LVL_NORMAL].pps, 2000);
 	assert_int_equal(lv[PW_LVL_WATCH].pps, 1000);

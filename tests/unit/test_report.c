@@ -367,6 +367,44 @@ static void test_hostport(void **state)
 	assert_int_equal(pw_addr_parse_hostport(NULL, 0, NULL, NULL), -EINVAL);
 }
 
+/* Strict UTF-8: what the control socket accepts. */
+static void test_utf8_valid(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		bool ok;
+	} rows[] = {
+		{"", 0, true},
+		{"plain ascii", 11, true},
+		{"caf\xc3\xa9", 5, true},	/* U+00E9 */
+		{"\xe2\x82\xac", 3, true},	/* U+20AC */
+		{"\xf0\x9f\x98\x80", 4, true},	/* U+1F600 */
+		{"\xf4\x8f\xbf\xbf", 4, true},	/* U+10FFFF */
+		{"\xff", 1, false},		/* never in UTF-8 */
+		{"\x80", 1, false},		/* lone continuation */
+		{"\xc3", 1, false},		/* truncated */
+		{"\xe2\x82", 2, false},		/* truncated */
+		{"\xc0\xaf", 2, false},		/* overlong '/' */
+		{"\xc1\xbf", 2, false},		/* overlong */
+		{"\xe0\x80\xaf", 3, false},	/* overlong */
+		{"\xf0\x80\x80\xaf", 4, false}, /* overlong */
+		{"\xed\xa0\x80", 3, false},	/* surrogate D800 */
+		{"\xed\xbf\xbf", 3, false},	/* surrogate DFFF */
+		{"\xf4\x90\x80\x80", 4, false}, /* > U+10FFFF */
+		{"\xf5\x80\x80\x80", 4, false}, /* > U+10FFFF */
+		{"a\0b", 3, false},		/* NUL */
+		{"\xc3\x28", 2, false},		/* bad continuation */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (pw_utf8_valid(rows[i].s, rows[i].len) != rows[i].ok)
+			fail_msg("row %zu: expected %s", i,
+				 rows[i].ok ? "valid" : "invalid");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_parse_too_long),
 		cmocka_unit_test(test_message_echo_bounded),
 		cmocka_unit_test(test_hostport),
+		cmocka_unit_test(test_utf8_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
