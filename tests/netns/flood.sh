@@ -253,6 +253,19 @@ peers_summary() { # NAME
 	jq -r 'to_entries[] | "\(.key): \(.value.persist_ok | length) + \(.value.new_ok | length) ok, \(.value.persist_fail) + \(.value.new_fail) failed"' \
 		"$tmp/$1.json" | sed 's/^/  info    /'
 }
+# connect SRC: one request/response with the echo service from SRC
+connect() {
+	inp python3 - "$1" <<-'PY' >/dev/null 2>&1
+		import socket, sys
+		s = socket.socket()
+		s.settimeout(2)
+		s.bind((sys.argv[1], 0))
+		s.connect(("198.18.0.1", 26656))
+		s.sendall(b"ping\n")
+		assert s.recv(16) == b"ping\n"
+	PY
+}
+blocked() { ! connect "$1"; }
 watch_start() { # PATTERN OUT
 	python3 "$tmp/helper.py" watch "$tmp/agent.log" "$1" "$2" 20 &
 	watcher=$!
@@ -473,20 +486,31 @@ watcher=
 check "kill: flooder banned" is_banned $KILL_FLOODER
 ban_before=$(ctl --json peer $KILL_FLOODER | jq -c '.ban, .peer.strikes')
 export_before=$(ctl export --format txt | grep -v '^#' | sort)
+# Emergency mode on too: only trusted sources reach the protected port.
+# (SSH_CONNECTION would make peerwallctl check our own session.)
+check "kill: emergency on --ttl 10m" env -u SSH_CONNECTION "$C" -s "$sock" emergency on --ttl 10m
+emergency_of() { ctl --json emergency status | jq -c '.emergency | {on, until}'; }
+emerg_before=$(emergency_of)
+check "kill: emergency status says on" jq -e .on <<<"$emerg_before"
 sleep 0.3
 { kill -9 "$pid" && wait "$pid"; } 2>/dev/null
 pid=
+# Emergency is checked before bans, so the flood now counts under
+# drop_emergency (index 4) and drop_banned (5) together.
+dropped() { echo $(($(pinned_counter 4) + $(pinned_counter 5))); }
 stack0=$(stack_count $KILL_FLOODER)
-banned0=$(pinned_counter 5) # PW_R_DROP_BANNED
+dropped0=$(dropped)
 sleep 2
 stack1=$(stack_count $KILL_FLOODER)
-banned1=$(pinned_counter 5)
+dropped1=$(dropped)
 agent_gone() { ! pgrep -f "$tmp/enforce.conf" >/dev/null; }
 check "kill: agent process gone" agent_gone
 check "kill: XDP still attached with the agent down" test "$(prog_count)" -eq 1
-info "agent down 2 s: drop_banned +$((banned1 - banned0)), flooder packets into the stack +$((stack1 - stack0))"
-check "kill: the flood is still dropped (drop_banned grows)" test $((banned1 - banned0)) -gt 1000
+info "agent down 2 s: drop_emergency + drop_banned +$((dropped1 - dropped0)), flooder packets into the stack +$((stack1 - stack0))"
+check "kill: the flood is still dropped (drop counters grow)" test $((dropped1 - dropped0)) -gt 1000
 check "kill: nothing from the flooder reaches the stack" test "$stack1" = "$stack0"
+check "kill: emergency holds with the agent down: honest peer shut out" blocked 198.18.2.10
+check "kill: emergency holds with the agent down: trusted peer served" connect $TRUSTED
 check "kill: agent restarts mid-flood" start_agent "$tmp/enforce.conf"
 check "kill: still exactly one XDP program" test "$(prog_count)" -eq 1
 info "XDP program id before the kill $id_before, after the restart $(prog_id) (replaced atomically)"
@@ -495,6 +519,10 @@ ban_after=$(ctl --json peer $KILL_FLOODER | jq -c '.ban, .peer.strikes')
 check "kill: the flooder's ban record unchanged" test "$ban_after" = "$ban_before"
 export_after=$(ctl export --format txt | grep -v '^#' | sort)
 check "kill: every ban survived the restart" test "$export_after" = "$export_before"
+check "kill: emergency state survived the restart (on, same end)" test "$(emergency_of)" = "$emerg_before"
+check "kill: emergency after the restart: honest peer shut out" blocked 198.18.2.10
+check "kill: emergency off" ctl emergency off
+check "kill: honest peer served again" connect 198.18.2.10
 info "bans across the restart: $(wc -l <<<"$export_after")"
 flood_wait
 check "kill: nothing from the flooder reached the stack after the restart" \
