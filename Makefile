@@ -52,7 +52,7 @@ BARE_OBJ := $(BUILD)/bpf/bare.bpf.o
 
 PROGS := $(BUILD)/bin/peerwalld $(BUILD)/bin/peerwallctl \
          $(BUILD)/bin/peerwall-replay $(BUILD)/bin/pw-pcapgen $(BUILD)/bin/pw-bench \
-         $(BUILD)/bin/pw-bench-agent $(BUILD)/bin/pw-bench-nft
+         $(BUILD)/bin/pw-bench-agent $(BUILD)/bin/pw-bench-nft $(BUILD)/bin/pw-flood
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 DP_TESTS := $(BUILD)/tests/datapath_test
 
@@ -131,6 +131,11 @@ $(BUILD)/bin/pw-pcapgen: $(BUILD)/tools/pw-pcapgen.o $(BUILD)/tools/pktbuild.o $
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/bin/pw-flood: $(BUILD)/tools/pw-flood.o $(BUILD)/tools/pktbuild.o $(BUILD)/lib/libpeerwall.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bin/pw-bench-agent: $(BUILD)/tools/pw-bench-agent.o $(BUILD)/tools/pktbuild.o $(AGENT_LIB) $(BUILD)/lib/libpeerwall.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
@@ -185,6 +190,7 @@ netns-test: all
 	$(Q)BUILD=$(BUILD) tests/netns/abuse.sh
 	$(Q)BUILD=$(BUILD) tests/netns/nftbans.sh
 	$(Q)BUILD=$(BUILD) tests/netns/emergency.sh
+	$(Q)BUILD=$(BUILD) tests/netns/flood.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -9,8 +9,12 @@
 #     report), median of 3 runs. The capture is generated with pw-pcapgen
 #     (spoofed-syn, 6 s, about 300k packets) when it is built, else
 #     ../shared/pcaps/attack_synflood_spoofed_37k.pcap when present.
-#  3. merges {"replay": {"pkts_per_s": N}} into $BUILD/bench.json and
-#     prints the targets as "met" / "NOT met" lines.
+#  2d. tools/bench-live.sh: live floods on veth with native XDP (drop
+#     rate, trusted goodput, time to ban, agent CPU and memory) against no
+#     protection and a drop-everything floor; PW_BENCH_LIVE=0 skips it.
+#  3. merges {"replay": {"pkts_per_s": N}}, the agent, nft and live
+#     results into $BUILD/bench.json and prints the targets as "met" /
+#     "NOT met" lines.
 #
 # Never fails on a missed target: exit 0 unless the benchmark could not run
 # at all. Environment: BUILD (default build), PW_BENCH_ARGS (extra
@@ -130,8 +134,20 @@ else
 	echo "nft: not measured"
 fi
 
+# --- 2d. live floods on veth, native XDP -----------------------------------
+echo
+live=null
+if [ "${PW_BENCH_LIVE:-1}" = 0 ]; then
+	echo "== live floods: skipped (PW_BENCH_LIVE=0)"
+elif BUILD=$BUILD tools/bench-live.sh --json "$tmp/live.json"; then
+	live=$(jq -c '.live' "$tmp/live.json")
+else
+	echo "live: not measured"
+fi
+
 if ! jq --argjson pps "$pps" --argjson agent "$agent" --argjson nft "$nft" \
-	'. + {replay: {pkts_per_s: $pps}, agent: $agent, nft: $nft}' \
+	--argjson live "$live" \
+	'. + {replay: {pkts_per_s: $pps}, agent: $agent, nft: $nft, live: $live}' \
 	"$tmp/datapath.json" >"$tmp/bench.json" ||
 	! mv "$tmp/bench.json" "$OUT"; then
 	die "could not write $OUT"
@@ -166,4 +182,11 @@ a1=$(ag tick_ms_10k_active_max) a2=$(ag tick_ms_all_active_max) a3=$(ag hwm_mb)
 target "agent tick, 1M tracked, 10k active ($a1 ms) <= 50 ms" "$a1" "<=" 1 50
 target "agent ticks after all 1M active ($a2 ms) <= 250 ms" "$a2" "<=" 1 250
 target "agent memory VmHWM ($a3 MB) <= 300 MB" "$a3" "<=" 1 300
+lv() { jq -r ".live.$1 // empty" "$OUT"; }
+gpp=$(lv goodput_gbps.flood_peerwall) gpf=$(lv goodput_gbps.flood_floor)
+bm=$(lv ban_ms_max) c1=$(lv agent_cpu_pct_single_max) c2=$(lv agent_cpu_pct_spoofed_max)
+target "trusted goodput under flood, peerwall ($gpp Gbit/s) >= 90% of the floor ($gpf)" "$gpp" ">=" 0.9 "$gpf"
+target "flood start to ban ($bm ms, slowest run) <= 3000 ms" "$bm" "<=" 1 3000
+target "agent CPU, single-source flood ($c1 %) < 10% of a core" "$c1" "<=" 1 10
+target "agent CPU, spoofed flood ($c2 %) < 10% of a core" "$c2" "<=" 1 10
 exit 0
