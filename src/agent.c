@@ -133,7 +133,10 @@ static int apply_level(struct pw_agent *a, const struct pw_decision *d)
 			rc = pw_datapath_sanction(a->ifaces[i].dp, &d->cidr,
 						  PW_SANCTION_LEVEL, lvl,
 						  expiry_ns(a, d->ttl_s));
-		if (rc && rc != -ENOENT)
+		/* -E2BIG: the table is full of higher sanctions; the
+		 * datapath said so (rate-limited), the source keeps the
+		 * normal buckets. */
+		if (rc && rc != -ENOENT && rc != -E2BIG)
 			err = rc;
 	}
 	return err;

@@ -34,7 +34,11 @@ struct pw_datapath {
 	bool replay_clock;
 	bool adopted;
 	char pin_dir[256];
+	uint64_t table_full; /* sanctions refused: table full of higher ones */
 };
+
+/* Entries a full sanction table is searched for one to give up. */
+#define SANCTION_EVICT_SCAN 65536
 
 #define PW_PROG_NAME "peerwall_xdp"
 
@@ -166,6 +170,47 @@ static unsigned src_width(const struct pw_datapath *dp, int family)
 	return family == AF_INET ? dp->dp.src_prefix_v4 : dp->dp.src_prefix_v6;
 }
 
+/* How much a sanction matters when the table is full: a ban above every
+ * level, higher levels above lower ones. */
+static unsigned sanction_rank(const struct pw_sanction *s)
+{
+	return s->kind == PW_SANCTION_BAN ? PW_LVL_NR : s->level;
+}
+
+/*
+ * The single-source sanction table is full (E2BIG): give up the entry
+ * that matters least and ranks below `rank` (a watch level before a
+ * quarantine, any level before a ban), so a spoofed flood's thousands of
+ * watch levels can never keep a ban out. Losing a level only means the
+ * source gets the normal buckets again until the engine re-decides.
+ * Returns 0 when an entry was removed.
+ */
+static int make_room(int fd, size_t key_size, unsigned rank)
+{
+	uint8_t key[16], next[16], victim[16];
+	unsigned best = rank;
+	struct pw_sanction v;
+	void *prev = NULL;
+
+	for (int i = 0;
+	     i < SANCTION_EVICT_SCAN && !bpf_map_get_next_key(fd, prev, next);
+	     i++) {
+		memcpy(key, next, key_size);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, &v))
+			continue;
+		if (sanction_rank(&v) < best) {
+			best = sanction_rank(&v);
+			memcpy(victim, key, key_size);
+			if (best == PW_LVL_WATCH)
+				break; /* nothing ranks lower */
+		}
+	}
+	if (best == rank)
+		return -E2BIG;
+	return bpf_map_delete_elem(fd, victim) ? -errno : 0;
+}
+
 int pw_datapath_sanction(struct pw_datapath *dp, const struct pw_cidr *c,
 			 enum pw_sanction_kind kind, enum pw_level level,
 			 uint64_t expires_ns)
@@ -181,6 +226,21 @@ int pw_datapath_sanction(struct pw_datapath *dp, const struct pw_cidr *c,
 				    : dp->skel->maps.sanction_v6);
 		err = bpf_map_update_elem(fd, c->addr, &val, BPF_ANY) ? -errno
 								      : 0;
+		if (err == -E2BIG &&
+		    !make_room(fd, v4 ? 4 : 16, sanction_rank(&val)))
+			err = bpf_map_update_elem(fd, c->addr, &val, BPF_ANY)
+				      ? -errno
+				      : 0;
+		if (err == -E2BIG && kind == PW_SANCTION_LEVEL) {
+			/* Optional: the source keeps the normal buckets.
+			 * Said once per 1000, not per decision. */
+			if (dp->table_full++ % 1000 == 0)
+				log_warn("datapath: sanction table full of "
+					 "higher sanctions: %llu levels not "
+					 "applied so far (maps.sanctions)",
+					 (unsigned long long)dp->table_full);
+			return err;
+		}
 	} else if (kind == PW_SANCTION_BAN) {
 		fd = bpf_map__fd(v4 ? dp->skel->maps.bancidr_v4
 				    : dp->skel->maps.bancidr_v6);

@@ -1330,6 +1330,68 @@ static void test_truncation(void **state)
 
 /* The builder itself: lengths, the IPv4 header checksum, layer offsets
  * and the specs it must refuse. The datapath rows above trust it. */
+
+/* A sanction table full of levels (a spoofed flood's watch levels) still
+ * takes a ban: the lowest level gives way. A level never evicts a ban or
+ * a higher level; with nothing lower it is refused. */
+static void test_sanction_table_full(void **state)
+{
+	struct pw_config cfg;
+	struct pw_cidr c = {.family = AF_INET, .prefixlen = 32};
+	struct dp_run r;
+	struct pw_sanction v;
+	uint8_t key[4];
+	int fd, n = 0;
+	void *prev = NULL;
+
+	(void)state;
+	config_for(&(struct dp_setup){0}, &cfg);
+	cfg.maps.sanctions = PW_MAP_MIN_ENTRIES;
+	assert_int_equal(dp_open(&cfg, &r), 0);
+	fd = pw_datapath_map_fd(r.dp, "sanction_v4");
+	assert_true(fd >= 0);
+	for (int i = 0; i < PW_MAP_MIN_ENTRIES; i++) {
+		c.addr[0] = 198, c.addr[1] = 18, c.addr[2] = 7;
+		c.addr[3] = (uint8_t)(i + 1);
+		assert_int_equal(
+			pw_datapath_sanction(
+				r.dp, &c, PW_SANCTION_LEVEL,
+				i == 0 ? PW_LVL_QUARANTINE : PW_LVL_WATCH, 0),
+			0);
+	}
+	/* Full: a new watch level has nothing lower to displace. */
+	c.addr[2] = 8;
+	c.addr[3] = 1;
+	assert_int_equal(pw_datapath_sanction(r.dp, &c, PW_SANCTION_LEVEL,
+					      PW_LVL_WATCH, 0),
+			 -E2BIG);
+	/* Bans get in, each displacing a watch level. */
+	for (int i = 0; i < PW_MAP_MIN_ENTRIES - 1; i++) {
+		c.addr[3] = (uint8_t)(i + 1);
+		assert_int_equal(pw_datapath_sanction(r.dp, &c, PW_SANCTION_BAN,
+						      PW_LVL_NORMAL, 0),
+				 0);
+	}
+	/* Now only the quarantine and bans: the quarantine goes for the
+	 * next ban, then bans are never displaced. */
+	c.addr[3] = 100;
+	assert_int_equal(pw_datapath_sanction(r.dp, &c, PW_SANCTION_BAN,
+					      PW_LVL_NORMAL, 0),
+			 0);
+	c.addr[3] = 101;
+	assert_int_equal(pw_datapath_sanction(r.dp, &c, PW_SANCTION_BAN,
+					      PW_LVL_NORMAL, 0),
+			 -E2BIG);
+	while (!bpf_map_get_next_key(fd, prev, key)) {
+		assert_int_equal(bpf_map_lookup_elem(fd, key, &v), 0);
+		assert_int_equal(v.kind, PW_SANCTION_BAN);
+		n++;
+		prev = key;
+	}
+	assert_int_equal(n, PW_MAP_MIN_ENTRIES);
+	pw_datapath_close(r.dp);
+}
+
 static void test_pktbuild(void **state)
 {
 	static const struct pw_pktspec bad[] = {
@@ -1422,6 +1484,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_ipv6_source_key),
 		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_sanction_table_full),
 	};
 
 	return cmocka_run_group_tests_name("datapath", tests, NULL, NULL);
