@@ -12,7 +12,11 @@
 #  2d. tools/bench-live.sh: live floods on veth with native XDP (drop
 #     rate, trusted goodput, time to ban, agent CPU and memory) against no
 #     protection and a drop-everything floor; PW_BENCH_LIVE=0 skips it.
-#  3. merges {"replay": {"pkts_per_s": N}}, the agent, nft and live
+#  2e. tools/bench-emergency.sh: `peerwallctl emergency on/off` with 100k
+#     trusted CIDRs loaded in the agent (command to enforcement in XDP
+#     and nft, process start included) beside `nft -f` adding the rule.
+#  3. merges {"replay": {"pkts_per_s": N}}, the agent, nft, live and
+#     emergency
 #     results into $BUILD/bench.json and prints the targets as "met" /
 #     "NOT met" lines.
 #
@@ -145,9 +149,20 @@ else
 	echo "live: not measured"
 fi
 
+# --- 2e. emergency mode through the agent, 100k trusted -----------------------
+echo
+emerg=null
+echo '{}' >"$tmp/emerg.json"
+if PW_BENCH_JSON=$tmp/emerg.json BUILD=$BUILD tools/bench-emergency.sh; then
+	emerg=$(jq -c '.emergency // null' "$tmp/emerg.json")
+else
+	echo "emergency: not measured"
+fi
+
 if ! jq --argjson pps "$pps" --argjson agent "$agent" --argjson nft "$nft" \
-	--argjson live "$live" \
-	'. + {replay: {pkts_per_s: $pps}, agent: $agent, nft: $nft, live: $live}' \
+	--argjson live "$live" --argjson emerg "$emerg" \
+	'. + {replay: {pkts_per_s: $pps}, agent: $agent, nft: $nft, live: $live,
+	      emergency: $emerg}' \
 	"$tmp/datapath.json" >"$tmp/bench.json" ||
 	! mv "$tmp/bench.json" "$OUT"; then
 	die "could not write $OUT"
@@ -189,4 +204,8 @@ target "trusted goodput under flood, peerwall ($gpp Gbit/s) >= 90% of the floor 
 target "flood start to ban ($bm ms, slowest run) <= 3000 ms" "$bm" "<=" 1 3000
 target "agent CPU, single-source flood ($c1 %) < 10% of a core" "$c1" "<=" 1 10
 target "agent CPU, spoofed flood ($c2 %) < 10% of a core" "$c2" "<=" 1 10
+em() { jq -r ".emergency.$1 // empty" "$OUT"; }
+eon=$(em on_us) eoff=$(em off_us)
+target "peerwallctl emergency on, 100k trusted ($eon us) < 10 ms" "$eon" "<=" 1 10000
+target "peerwallctl emergency off, 100k trusted ($eoff us) < 10 ms" "$eoff" "<=" 1 10000
 exit 0
