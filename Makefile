@@ -36,7 +36,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -Iinclude -I/usr/include/$(ARC
 LIB_SRCS := src/log.c src/cidr.c src/config.c src/dp_config.c src/datapath.c \
             src/pcap_in.c src/keytab.c src/score.c src/report.c src/duration.c \
             src/banlist.c src/state.c src/logwatch.c src/nft.c src/conns.c \
-            src/sockdiag.c
+            src/sockdiag.c src/pcapng.c src/base64.c
 # The agent's modules: peerwalld, and peerwall-replay's simulated agent.
 AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/metrics.c \
               src/agent_nft.c src/emergency.c
