@@ -36,9 +36,10 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 $(WARN) -Iinclude -I/usr/include/$(ARC
 LIB_SRCS := src/log.c src/cidr.c src/config.c src/dp_config.c src/datapath.c \
             src/pcap_in.c src/keytab.c src/score.c src/report.c src/duration.c \
             src/banlist.c src/state.c src/logwatch.c src/nft.c src/conns.c \
-            src/sockdiag.c
+            src/sockdiag.c src/pcapng.c src/base64.c src/samples.c src/journal.c
 # The agent's modules: peerwalld, and peerwall-replay's simulated agent.
 AGENT_SRCS := src/agent.c src/bans.c src/tick.c src/control.c src/metrics.c \
+              src/capture.c \
               src/agent_nft.c src/emergency.c
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
 AGENT_LIB := $(BUILD)/lib/libpeerwall-agent.a
@@ -62,7 +63,7 @@ all: $(BPF_OBJ) $(BPF_SKEL) $(BARE_OBJ) $(PROGS)
 # --- dependencies -----------------------------------------------------------
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev \
             libnftnl-dev libmnl-dev libconfig-dev libcmocka-dev libjson-c-dev \
-            libmicrohttpd-dev libsystemd-dev \
+            libmicrohttpd-dev libsystemd-dev libssl-dev \
             pkg-config iproute2 nftables xdp-tools hping3 iperf3 tcpdump \
             tcpreplay jq gcc make python3
 deps:
@@ -116,10 +117,11 @@ $(BUILD)/bin/peerwalld: $(BUILD)/src/peerwalld.o $(BUILD)/src/sdnotify.o $(AGENT
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lsystemd
 
-$(BUILD)/bin/peerwallctl: $(BUILD)/tools/peerwallctl.o
+$(BUILD)/bin/peerwallctl: $(BUILD)/tools/peerwallctl.o $(BUILD)/tools/ctl_evidence.o \
+                          $(BUILD)/src/pcapng.o $(BUILD)/src/base64.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -ljson-c
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -ljson-c -lcrypto
 
 $(BUILD)/bin/peerwall-replay: $(BUILD)/tools/peerwall-replay.o $(BUILD)/tools/replay_report.o $(AGENT_LIB) $(BUILD)/lib/libpeerwall.a
 	$(call msg,LD,$@)
@@ -191,6 +193,7 @@ netns-test: all
 	$(Q)BUILD=$(BUILD) tests/netns/nftbans.sh
 	$(Q)BUILD=$(BUILD) tests/netns/emergency.sh
 	$(Q)BUILD=$(BUILD) tests/netns/flood.sh
+	$(Q)BUILD=$(BUILD) tests/netns/evidence.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -21,6 +21,9 @@
 #include <peerwall/abi.h>
 
 #define PW_ATTN_RING_BYTES (4u << 20)
+/* Drop samples: 2 MiB hold about 7000 records (288 bytes each, plus the
+ * ring's 8-byte header), several ticks at the largest per-second budget. */
+#define PW_SAMPLE_RING_BYTES (2u << 20)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -131,5 +134,19 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, PW_ATTN_RING_BYTES);
 } attn SEC(".maps");
+
+/* Dropped packets sampled for evidence (struct pw_sample). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PW_SAMPLE_RING_BYTES);
+} samples SEC(".maps");
+
+/* The per-second budget of samples (GCRA, compare-and-swap). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sample_bucket SEC(".maps");
 
 #endif /* PEERWALL_BPF_MAPS_H */

@@ -7,6 +7,8 @@
  *   -> source buckets (level from the sanction table) -> prefix buckets
  *   -> untrusted-global buckets -> pass
  * Monitor mode evaluates all of it and passes what it would drop.
+ * Dropped (and would-drop) packets can be sampled into a ring buffer for
+ * evidence: off by default, rate-limited, first snaplen bytes.
  *
  * The policy is written once, as an always-inline function over the maps of
  * one address family, and instantiated for IPv4 and IPv6: the verifier sees
@@ -287,6 +289,57 @@ static __always_inline void pw_replay_record(__u32 reason, __u32 verdict,
 	}
 }
 
+/* Sample a dropped packet into the "samples" ring: only while its reason
+ * is enabled (the caller tested sample_reasons), within the capture
+ * window unless the reason is sampled for good, and within the
+ * per-second budget, so a flood cannot flood the ring. */
+static __noinline void pw_sample(struct xdp_md *ctx,
+				 const struct pw_dp_config *cfg, __u32 reason,
+				 __u32 flags)
+{
+	__u32 zero = 0, len, orig;
+	struct pw_sample *rec;
+	__u64 now_ns, *tat;
+
+	if (reason >= 32)
+		return;
+	now_ns = pw_now_ns();
+	if (!(cfg->sample_always & (1u << reason)) &&
+	    now_ns >= cfg->sample_until_ns)
+		return;
+	tat = bpf_map_lookup_elem(&sample_bucket, &zero);
+	if (!tat || !pw_bucket_take(tat, now_ns, &cfg->sample)) {
+		pw_count(PW_X_SAMPLES_LIMITED, 0);
+		return;
+	}
+	orig = bpf_xdp_get_buff_len(ctx);
+	len = cfg->sample_snaplen;
+	if (len > orig)
+		len = orig;
+	if (len > PW_SAMPLE_MAX_BYTES)
+		len = PW_SAMPLE_MAX_BYTES;
+	if (len < 1)
+		return;
+	rec = bpf_ringbuf_reserve(&samples, sizeof(*rec), 0);
+	if (!rec) {
+		pw_count(PW_X_SAMPLES_LOST, 0);
+		return;
+	}
+	if (bpf_xdp_load_bytes(ctx, 0, rec->data, len)) {
+		bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	rec->ts_ns = replay_clock ? replay_now_ns : bpf_ktime_get_ns();
+	rec->reason = reason;
+	rec->flags = flags;
+	rec->ifindex = ctx->ingress_ifindex;
+	rec->orig_len = orig;
+	rec->cap_len = len;
+	rec->pad = 0;
+	bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
+	pw_count(PW_X_SAMPLES, 0);
+}
+
 static __always_inline __u32 pw_proto_bit(const struct pw_pkt *pkt)
 {
 	if (pkt->l4proto == IPPROTO_TCP)
@@ -329,7 +382,7 @@ int peerwall_xdp(struct xdp_md *ctx)
 	struct pw_dp_config *cfg;
 	struct pw_pkt pkt = {};
 	__u32 zero = 0, reason;
-	int rc, tracked = 0, verdict = XDP_PASS;
+	int rc, tracked = 0, verdict = XDP_PASS, dropped = 0;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
@@ -340,6 +393,7 @@ int peerwall_xdp(struct xdp_md *ctx)
 		reason = PW_R_MALFORMED;
 		if (cfg->malformed_policy == PW_MALFORMED_DROP &&
 		    pw_proto_protected(cfg, &pkt)) {
+			dropped = 1;
 			if (cfg->mode == PW_MODE_MONITOR) {
 				pw_count(PW_X_MONITOR_PASSED, 0);
 			} else {
@@ -378,6 +432,7 @@ int peerwall_xdp(struct xdp_md *ctx)
 				   &prefix_v6, &lpm, &key, sizeof(key), &pkey);
 	}
 	if (reason >= PW_R_DROP_EMERGENCY) {
+		dropped = 1;
 		if (cfg->mode == PW_MODE_MONITOR)
 			pw_count(PW_X_MONITOR_PASSED, 0);
 		else
@@ -385,6 +440,11 @@ int peerwall_xdp(struct xdp_md *ctx)
 	}
 out:
 	pw_count(reason, bytes);
+	/* Passed packets never get here; a dropped one pays one test while
+	 * sampling is off. */
+	if (dropped && (cfg->sample_reasons & (1u << reason)))
+		pw_sample(ctx, cfg, reason,
+			  verdict == XDP_PASS ? PW_SAMPLE_MONITOR : 0);
 	pw_replay_record(reason, verdict, &pkt, cfg, tracked);
 	return verdict;
 }

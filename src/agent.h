@@ -44,6 +44,8 @@ struct pw_nft;
 struct pw_conns;
 struct pw_sockdiag;
 struct pw_logwatch_set;
+struct pw_capture;
+struct pw_journal;
 
 struct pw_iface {
 	char name[IF_NAMESIZE];
@@ -127,6 +129,10 @@ struct pw_agent {
 	 * the kernel (sock_diag) every tick; NULL in simulations. */
 	struct pw_conns *conns;
 	struct pw_sockdiag *sockdiag;
+	/* Evidence: drop samples (NULL until sampling is first needed) and
+	 * the last hour of the log (NULL in simulations). */
+	struct pw_capture *capture;
+	struct pw_journal *journal;
 	struct pw_agent_counters ctr;
 };
 

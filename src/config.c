@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dp_config.h"
 #include "duration.h"
 
 /* Group allowed to run mutating control commands. */
@@ -114,20 +115,35 @@ struct parse {
 };
 
 static const char *const top_keys[] = {
-	"interfaces",	  "mode",
-	"malformed",	  "protect",
-	"trusted",	  "bans",
-	"source_prefix",  "limits",
-	"maps",		  "tick_ms",
-	"attn_pkts",	  "state_dir",
-	"control_socket", "control_group",
-	"report_socket",  "pin_root",
-	"xdp_mode",	  "detach_on_exit",
-	"posture",	  "metrics",
-	"reports",	  "max_peers",
-	"logwatch",	  "scoring",
-	"enforce",	  "nft",
-	"emergency",	  NULL,
+	"interfaces",
+	"mode",
+	"malformed",
+	"protect",
+	"trusted",
+	"bans",
+	"source_prefix",
+	"limits",
+	"maps",
+	"tick_ms",
+	"attn_pkts",
+	"state_dir",
+	"control_socket",
+	"control_group",
+	"report_socket",
+	"pin_root",
+	"xdp_mode",
+	"detach_on_exit",
+	"posture",
+	"metrics",
+	"reports",
+	"max_peers",
+	"logwatch",
+	"scoring",
+	"enforce",
+	"nft",
+	"emergency",
+	"capture",
+	NULL,
 };
 static const char *const nft_keys[] = {"table", "remove_on_exit", "mirror_bans",
 				       NULL};
@@ -168,6 +184,8 @@ static const char *const ban_keys[] = {"base",	 "factor",	 "max",
 static const char *const probation_keys[] = {"duration", "factor", NULL};
 static const char *const score_prefix_keys[] = {
 	"ipv4", "ipv6", "throttle_bans", "ban_bans", "window", NULL};
+static const char *const capture_keys[] = {"reasons", "per_second", "snaplen",
+					   "ring_kib", NULL};
 static const char *const guard_keys[] = {"max_bans_per_min", "max_fraction",
 					 "min_established", NULL};
 
@@ -229,6 +247,9 @@ void pw_config_defaults(struct pw_config *cfg)
 	cfg->nft.mgmt_ports[0] = PW_DEF_MGMT_PORT;
 	cfg->nft.n_mgmt = 1;
 	cfg->nft.emergency_ttl_s = PW_DEF_EMERGENCY_TTL;
+	cfg->capture.per_second = PW_DEF_CAPTURE_PER_S;
+	cfg->capture.snaplen = PW_DEF_CAPTURE_SNAPLEN;
+	cfg->capture.ring_kib = PW_DEF_CAPTURE_RING_KIB;
 	pw_score_params_defaults(&cfg->scoring);
 }
 
@@ -1451,6 +1472,38 @@ static void parse_logwatch(struct parse *p, config_setting_t *root)
 	}
 }
 
+/* capture = { reasons = [ "drop_banned", ... ]; per_second; snaplen;
+ * ring_kib; } */
+static void parse_capture(struct parse *p, config_setting_t *root)
+{
+	struct pw_capture_config *c = &p->cfg.capture;
+	config_setting_t *g, *s;
+
+	g = get_group(p, root, "capture", capture_keys);
+	if (!g)
+		return;
+	s = get_string_array(p, g, "reasons");
+	for (int i = 0; s && i < config_setting_length(s); i++) {
+		config_setting_t *e = config_setting_get_elem(s, i);
+		const char *v = config_setting_get_string(e);
+		uint32_t mask;
+
+		if (pw_sample_reasons_parse(v, &mask))
+			report(p, e,
+			       "'capture.reasons': \"%.64s\" is not a drop "
+			       "reason (%s, or \"all\")",
+			       v, PW_SAMPLE_REASON_NAMES);
+		else
+			c->reasons |= mask;
+	}
+	get_u32(p, g, "per_second", 1, PW_MAX_CAPTURE_PER_S, "samples/s",
+		&c->per_second, NULL);
+	get_u32(p, g, "snaplen", 1, PW_SAMPLE_MAX_BYTES, "bytes", &c->snaplen,
+		NULL);
+	get_u32(p, g, "ring_kib", PW_MIN_CAPTURE_RING_KIB,
+		PW_MAX_CAPTURE_RING_KIB, "KiB", &c->ring_kib, NULL);
+}
+
 static void parse_agent(struct parse *p, config_setting_t *root)
 {
 	struct pw_agent_config *a = &p->cfg.agent;
@@ -1464,6 +1517,7 @@ static void parse_agent(struct parse *p, config_setting_t *root)
 	get_u32(p, root, "max_peers", PW_MIN_MAX_PEERS, PW_MAP_MAX_ENTRIES,
 		"sources", &a->max_peers, NULL);
 	parse_logwatch(p, root);
+	parse_capture(p, root);
 }
 
 static void parse_scoring(struct parse *p, config_setting_t *root)

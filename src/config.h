@@ -116,6 +116,14 @@ struct pw_agent_config {
 	size_t n_logwatch;
 };
 
+/* Drop sampling for evidence (capture = { ... }). */
+struct pw_capture_config {
+	uint32_t reasons;    /* 1 << enum pw_reason sampled for good; 0 = off */
+	uint32_t per_second; /* samples per second, all CPUs together */
+	uint32_t snaplen;    /* bytes kept of each, 1..PW_SAMPLE_MAX_BYTES */
+	uint32_t ring_kib;   /* the agent's ring of recent samples */
+};
+
 struct pw_config {
 	char interfaces[PW_MAX_INTERFACES][IF_NAMESIZE];
 	size_t n_interfaces;
@@ -135,6 +143,7 @@ struct pw_config {
 	uint32_t attn_pkts; /* packets per tick that flag a source */
 	struct pw_agent_config agent;
 	struct pw_nft_config nft;
+	struct pw_capture_config capture;
 	struct pw_score_params scoring;
 };
 

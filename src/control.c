@@ -28,17 +28,27 @@
 #include "agent.h"
 #include "agent_nft.h"
 #include "bans.h"
+#include "base64.h"
+#include "capture.h"
 #include "conns.h"
 #include "control.h"
 #include "dp_config.h"
 #include "duration.h"
 #include "emergency.h"
+#include "journal.h"
 #include "log.h"
 #include "nft.h"
+#include "metrics.h"
 #include "report.h"
 
 #define CTL_TOP_MAX	1000
 #define CTL_TOP_DEFAULT 20
+/* Samples per `capture fetch` reply: about 1 MiB of JSON at the largest
+ * snaplen; the client pages with "since". */
+#define CTL_SAMPLES_DEFAULT 2000
+#define CTL_SAMPLES_MAX	    10000
+/* `config` returns the file only if it is a plausible config. */
+#define CTL_CONFIG_MAX_BYTES (64u << 20)
 
 struct ctl_req {
 	struct pw_agent *a;
@@ -893,6 +903,303 @@ static int cmd_report(struct ctl_req *r)
 	return 0;
 }
 
+/* "reasons": an array of drop reason names ("all" for every one), or
+ * absent (def). */
+static int arg_reasons(struct ctl_req *r, uint32_t def, uint32_t *out)
+{
+	json_object *v;
+	size_t n;
+
+	if (!json_object_object_get_ex(r->req, "reasons", &v)) {
+		*out = def;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_array) ||
+	    !(n = json_object_array_length(v)))
+		return fail(r, -EINVAL,
+			    "'reasons' must be a non-empty array of names");
+	*out = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		const char *name = json_object_is_type(e, json_type_string)
+					   ? json_object_get_string(e)
+					   : "";
+		uint32_t m;
+
+		if (pw_sample_reasons_parse(name, &m))
+			return fail(r, -EINVAL,
+				    "'%.40s' is not a drop reason (%s, or "
+				    "all)",
+				    name, PW_SAMPLE_REASON_NAMES);
+		*out |= m;
+	}
+	return 0;
+}
+
+static json_object *json_reasons(uint32_t mask)
+{
+	json_object *arr = json_object_new_array();
+
+	for (unsigned i = 0; i < PW_R_NR; i++)
+		if (mask & (1u << i))
+			json_object_array_add(
+				arr, json_object_new_string(pw_stat_name(i)));
+	return arr;
+}
+
+static json_object *json_sample(const struct pw_agent *a,
+				const struct pw_kept_sample *k)
+{
+	json_object *o = json_object_new_object();
+	char b64[PW_BASE64_LEN(PW_SAMPLE_MAX_BYTES) + 1];
+
+	json_object_object_add(o, "seq",
+			       json_object_new_int64((int64_t)k->seq));
+	json_object_object_add(o, "ts_ns",
+			       json_object_new_int64((int64_t)k->s.ts_ns));
+	json_object_object_add(
+		o, "reason", json_object_new_string(pw_stat_name(k->s.reason)));
+	json_object_object_add(
+		o, "monitor",
+		json_object_new_boolean(k->s.flags & PW_SAMPLE_MONITOR));
+	json_object_object_add(
+		o, "iface",
+		json_object_new_string(k->s.pad < a->n_ifaces
+					       ? a->ifaces[k->s.pad].name
+					       : "?"));
+	json_object_object_add(o, "orig_len",
+			       json_object_new_int64(k->s.orig_len));
+	pw_base64_encode(k->s.data, k->s.cap_len, b64);
+	json_object_object_add(o, "data", json_object_new_string(b64));
+	return o;
+}
+
+/* capture {op: start, reasons, seconds} opens a sampling window;
+ * capture {op: fetch, since, reasons, max} returns samples kept. */
+static int cmd_capture(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	const char *op = arg_str(r, "op");
+	const struct pw_kept_sample **got;
+	const struct pw_samples *ring;
+	struct pw_stat st[PW_STAT_NR];
+	uint64_t seconds, since, max, next = 0;
+	uint64_t lost = 0, limited = 0;
+	int64_t until;
+	uint32_t reasons;
+	json_object *arr, *ifs;
+	size_t n;
+	int err;
+
+	if (!op || (strcmp(op, "start") && strcmp(op, "fetch")))
+		return fail(r, -EINVAL, "'op' must be start or fetch");
+	if (arg_reasons(r, PW_SAMPLE_REASONS_ALL, &reasons))
+		return -EINVAL;
+	if (!strcmp(op, "start")) {
+		if (arg_uint(r, "seconds", PW_DEF_CAPTURE_SECONDS,
+			     PW_MAX_CAPTURE_SECONDS, &seconds))
+			return -EINVAL;
+		if (!seconds)
+			return fail(r, -EINVAL, "'seconds' must be at least 1");
+		err = pw_capture_start(a, reasons, (uint32_t)seconds, &until);
+		if (err == -ENODEV)
+			return fail(r, err,
+				    "no XDP datapath (enforce = \"nft\"): "
+				    "nothing to sample");
+		if (err)
+			return fail(r, err, "capture not started: %s",
+				    strerror(-err));
+		json_object_object_add(
+			r->resp, "since",
+			json_object_new_int64((int64_t)pw_samples_next_seq(
+				pw_capture_samples(a))));
+		json_object_object_add(r->resp, "until",
+				       json_object_new_int64(until));
+		json_object_object_add(r->resp, "reasons",
+				       json_reasons(reasons));
+		json_object_object_add(
+			r->resp, "per_second",
+			json_object_new_int64(a->cfg.capture.per_second));
+		log_info("control: uid %u started a capture of %llu s (%s%s)",
+			 r->cred.uid, (unsigned long long)seconds,
+			 reasons == PW_SAMPLE_REASONS_ALL ? "all drops"
+							  : "reasons ",
+			 reasons == PW_SAMPLE_REASONS_ALL
+				 ? ""
+				 : json_object_to_json_string_ext(
+					   json_object_object_get(r->resp,
+								  "reasons"),
+					   JSON_C_TO_STRING_PLAIN));
+		return 0;
+	}
+	if (arg_uint(r, "since", 0, UINT64_MAX >> 1, &since) ||
+	    arg_uint(r, "max", CTL_SAMPLES_DEFAULT, CTL_SAMPLES_MAX, &max))
+		return -EINVAL;
+	pw_capture_poll(a);
+	ring = pw_capture_samples(a);
+	arr = json_object_new_array();
+	json_object_object_add(r->resp, "samples", arr);
+	if (ring) {
+		got = calloc(max ? max : 1, sizeof(*got));
+		if (!got)
+			return fail(r, -ENOMEM, "out of memory");
+		n = pw_samples_get(ring, since, reasons, got, max, &next);
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(arr, json_sample(a, got[i]));
+		free(got);
+		json_object_object_add(
+			r->resp, "oldest",
+			json_object_new_int64(
+				(int64_t)pw_samples_oldest_seq(ring)));
+		json_object_object_add(
+			r->resp, "more",
+			json_object_new_boolean(next <
+						pw_samples_next_seq(ring)));
+	}
+	for (size_t i = 0; i < a->n_ifaces; i++)
+		if (!pw_datapath_stats(a->ifaces[i].dp, st)) {
+			lost += st[PW_X_SAMPLES_LOST].packets;
+			limited += st[PW_X_SAMPLES_LIMITED].packets;
+		}
+	ifs = json_object_new_array();
+	for (size_t i = 0; i < a->n_ifaces; i++)
+		json_object_array_add(
+			ifs, json_object_new_string(a->ifaces[i].name));
+	json_object_object_add(r->resp, "ifaces", ifs);
+	json_object_object_add(r->resp, "next",
+			       json_object_new_int64((int64_t)next));
+	json_object_object_add(r->resp, "snaplen",
+			       json_object_new_int64(a->cfg.capture.snaplen));
+	json_object_object_add(r->resp, "lost_total",
+			       json_object_new_int64((int64_t)lost));
+	json_object_object_add(r->resp, "limited_total",
+			       json_object_new_int64((int64_t)limited));
+	json_object_object_add(r->resp, "window_open",
+			       json_object_new_boolean(
+				       pw_capture_window(a, &reasons, &until)));
+	return 0;
+}
+
+/* The Prometheus text the metrics endpoint serves. */
+static int cmd_metrics(struct ctl_req *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int err = pw_metrics_render(r->a, &text, &len);
+
+	if (err)
+		return fail(r, err, "metrics not rendered: %s", strerror(-err));
+	json_object_object_add(r->resp, "text",
+			       json_object_new_string_len(text, (int)len));
+	free(text);
+	return 0;
+}
+
+/* The agent's own log of the last hour (journal.h). */
+static int cmd_log(struct ctl_req *r)
+{
+	size_t n = 0;
+	char *text;
+
+	if (!r->a->journal)
+		return fail(r, -ENOENT, "this agent keeps no in-memory log");
+	text = pw_journal_text(r->a->journal, pw_agent_unix_s(r->a), &n);
+	if (!text)
+		return fail(r, -ENOMEM, "out of memory");
+	json_object_object_add(r->resp, "text", json_object_new_string(text));
+	json_object_object_add(r->resp, "lines",
+			       json_object_new_int64((int64_t)n));
+	json_object_object_add(r->resp, "max_age_s",
+			       json_object_new_int64(PW_JOURNAL_AGE_S));
+	free(text);
+	return 0;
+}
+
+/* The config file the agent runs and whether it is still what was
+ * loaded: the agent's hash (FNV-1a 64 of the file at load or reload, as
+ * `status` shows it) against the file now. */
+static int cmd_config(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	uint64_t h = 1469598103934665603ull;
+	FILE *f = fopen(a->config_path, "rb");
+	char *buf = NULL, hash[17];
+	size_t len = 0;
+	int c;
+
+	if (!f)
+		return fail(r, -errno, "%s: %s", a->config_path,
+			    strerror(errno));
+	buf = malloc(CTL_CONFIG_MAX_BYTES);
+	while (buf && len < CTL_CONFIG_MAX_BYTES && (c = fgetc(f)) != EOF) {
+		buf[len++] = (char)c;
+		h = (h ^ (uint8_t)c) * 1099511628211ull;
+	}
+	fclose(f);
+	if (!buf)
+		return fail(r, -ENOMEM, "out of memory");
+	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)h);
+	json_object_object_add(r->resp, "path",
+			       json_object_new_string(a->config_path));
+	json_object_object_add(r->resp, "content",
+			       json_object_new_string_len(buf, (int)len));
+	json_object_object_add(r->resp, "running_hash",
+			       json_object_new_string(a->config_hash));
+	json_object_object_add(r->resp, "file_hash",
+			       json_object_new_string(hash));
+	json_object_object_add(
+		r->resp, "running",
+		json_object_new_boolean(!strcmp(hash, a->config_hash)));
+	free(buf);
+	return 0;
+}
+
+/* Reset a source's trust: score, counters, credit, strikes and history;
+ * its ban or level lifted everywhere. A ban from the config file is the
+ * file's to lift. */
+static int cmd_forgive(struct ctl_req *r)
+{
+	struct pw_agent *a = r->a;
+	const struct pw_ban_record *ban;
+	enum pw_peer_state was = PW_ST_NORMAL;
+	struct pw_decision d;
+	bool known;
+	int err;
+
+	memset(&d, 0, sizeof(d));
+	if (arg_cidr(r, &d.cidr))
+		return -EINVAL;
+	ban = pw_bans_get(a->bans, &d.cidr);
+	if (ban && ban->origin == PW_ORIGIN_CONFIG)
+		return fail(r, -EPERM,
+			    "refused: %s is banned by the config file; remove "
+			    "it there and reload",
+			    arg_str(r, "addr"));
+	err = pw_engine_forgive(a->engine, &d.cidr, pw_agent_now_ns(a), &was);
+	if (err && err != -ENOENT)
+		return fail(r, err, "engine refused: %s", strerror(-err));
+	known = !err || ban;
+	if (!known)
+		return fail(r, -ENOENT, "%s is not tracked: nothing to forgive",
+			    arg_str(r, "addr"));
+	d.cause = PW_CAUSE_MANUAL;
+	if (ban || was == PW_ST_BANNED) {
+		d.action = PW_ACT_UNBAN;
+		pw_agent_apply(a, &d, PW_ORIGIN_MANUAL, "forgiven");
+	} else if (was != PW_ST_NORMAL) {
+		d.action = PW_ACT_LEVEL;
+		d.state = PW_ST_NORMAL;
+		pw_agent_apply(a, &d, PW_ORIGIN_MANUAL, "forgiven");
+	}
+	a->dirty = true; /* the offender history changed */
+	json_object_object_add(r->resp, "was",
+			       json_object_new_string(pw_peer_state_name(was)));
+	log_info("control: uid %u forgave %s (was %s): score, strikes and "
+		 "history reset",
+		 r->cred.uid, arg_str(r, "addr"), pw_peer_state_name(was));
+	return 0;
+}
+
 struct ctl_cmd {
 	const char *name;
 	bool mutating;
@@ -900,14 +1207,28 @@ struct ctl_cmd {
 };
 
 static const struct ctl_cmd commands[] = {
-	{"status", false, cmd_status},	{"top", false, cmd_top},
-	{"peers", false, cmd_top},	{"peer", false, cmd_peer},
-	{"export", false, cmd_export},	{"ban", true, cmd_ban},
-	{"unban", true, cmd_unban},	{"quarantine", true, cmd_quarantine},
-	{"release", true, cmd_release}, {"allow", true, cmd_allow},
-	{"import", true, cmd_import},	{"posture", true, cmd_posture},
-	{"reload", true, cmd_reload},	{"detach", true, cmd_detach},
-	{"report", true, cmd_report},	{"emergency", true, cmd_emergency},
+	{"status", false, cmd_status},
+	{"top", false, cmd_top},
+	{"peers", false, cmd_top},
+	{"peer", false, cmd_peer},
+	{"export", false, cmd_export},
+	{"ban", true, cmd_ban},
+	{"unban", true, cmd_unban},
+	{"quarantine", true, cmd_quarantine},
+	{"release", true, cmd_release},
+	{"allow", true, cmd_allow},
+	{"import", true, cmd_import},
+	{"posture", true, cmd_posture},
+	{"reload", true, cmd_reload},
+	{"detach", true, cmd_detach},
+	{"report", true, cmd_report},
+	{"emergency", true, cmd_emergency},
+	/* Packet bytes are sensitive: capture needs the mutating right. */
+	{"capture", true, cmd_capture},
+	{"metrics", false, cmd_metrics},
+	{"log", false, cmd_log},
+	{"config", false, cmd_config},
+	{"forgive", true, cmd_forgive},
 };
 
 bool pw_control_may_mutate(const struct pw_agent *a, const struct ucred *c)

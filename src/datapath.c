@@ -60,6 +60,9 @@ static const char *const stat_names[PW_STAT_NR] = {
 	[PW_X_ATTN_EVENTS] = "attention_events",
 	[PW_X_ATTN_LOST] = "attention_lost",
 	[PW_X_SRC_TABLE_FULL] = "source_table_full",
+	[PW_X_SAMPLES] = "samples",
+	[PW_X_SAMPLES_LIMITED] = "samples_limited",
+	[PW_X_SAMPLES_LOST] = "samples_lost",
 };
 
 const char *pw_stat_name(unsigned idx)
@@ -516,9 +519,13 @@ cleanup:
 int pw_datapath_reconfigure(struct pw_datapath *dp, const struct pw_config *cfg)
 {
 	__u32 emergency = dp->dp.emergency;
+	__u32 window = dp->dp.sample_reasons & ~dp->dp.sample_always;
+	__u64 until = dp->dp.sample_until_ns;
 
 	pw_dp_config_build(cfg, &dp->dp);
 	dp->dp.emergency = emergency;
+	dp->dp.sample_reasons |= window;
+	dp->dp.sample_until_ns = until;
 	return fill_maps(dp, cfg);
 }
 
@@ -549,6 +556,14 @@ int pw_datapath_set_mode(struct pw_datapath *dp, enum pw_mode mode)
 int pw_datapath_set_emergency(struct pw_datapath *dp, bool on)
 {
 	dp->dp.emergency = on;
+	return write_dp_config(dp);
+}
+
+int pw_datapath_set_sampling(struct pw_datapath *dp, uint32_t reasons,
+			     uint64_t until_ns)
+{
+	dp->dp.sample_reasons = dp->dp.sample_always | reasons;
+	dp->dp.sample_until_ns = reasons ? until_ns : 0;
 	return write_dp_config(dp);
 }
 

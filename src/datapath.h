@@ -70,6 +70,13 @@ const struct pw_dp_config *pw_datapath_dp_config(const struct pw_datapath *dp);
 int pw_datapath_set_mode(struct pw_datapath *dp, enum pw_mode mode);
 int pw_datapath_set_emergency(struct pw_datapath *dp, bool on);
 
+/* Drop sampling for a capture window: `reasons` (bits 1 << enum
+ * pw_reason) are sampled until until_ns on the datapath clock, besides
+ * the reasons the config samples for good; reasons 0 ends the window.
+ * Samples land in the "samples" ring buffer (struct pw_sample). */
+int pw_datapath_set_sampling(struct pw_datapath *dp, uint32_t reasons,
+			     uint64_t until_ns);
+
 /* Trusted CIDRs (LPM tries). */
 int pw_datapath_trust(struct pw_datapath *dp, const struct pw_cidr *c);
 

@@ -5,11 +5,13 @@
  * Everything here is pure and covered by tests/unit/test_dp_config.c.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include <peerwall/gcra.h>
 
+#include "datapath.h"
 #include "dp_config.h"
 
 struct pw_bucket_pair_params pw_limit_params(const struct pw_limit *l)
@@ -126,4 +128,26 @@ void pw_dp_config_build(const struct pw_config *cfg, struct pw_dp_config *out)
 		out->src[i] = pw_limit_params(&lv[i]);
 	out->prefix = pw_limit_params(&cfg->prefix);
 	out->global = pw_limit_params(&cfg->untrusted);
+	out->sample_reasons = out->sample_always = cfg->capture.reasons;
+	out->sample_snaplen = cfg->capture.snaplen;
+	/* One second's worth of burst: a flood's first second is sampled
+	 * as fully as any other. */
+	out->sample = pw_gcra_params_make(cfg->capture.per_second,
+					  cfg->capture.per_second);
+}
+
+int pw_sample_reasons_parse(const char *name, uint32_t *mask)
+{
+	if (!strcmp(name, "all")) {
+		*mask = PW_SAMPLE_REASONS_ALL;
+		return 0;
+	}
+	for (unsigned r = 0; r < PW_R_NR; r++) {
+		if (!(PW_SAMPLE_REASONS_ALL & (1u << r)) ||
+		    strcmp(name, pw_stat_name(r)))
+			continue;
+		*mask = 1u << r;
+		return 0;
+	}
+	return -EINVAL;
 }

@@ -24,6 +24,20 @@ void pw_level_limits(const struct pw_config *cfg,
  * sets them as it fills the tries. */
 void pw_dp_config_build(const struct pw_config *cfg, struct pw_dp_config *out);
 
+/* Reasons a dropped packet can be sampled under (bits 1 << enum
+ * pw_reason): every drop reason, and malformed (dropped by policy). */
+#define PW_SAMPLE_REASONS_ALL                                                  \
+	((1u << PW_R_MALFORMED) |                                              \
+	 (((1u << PW_R_NR) - 1) & ~((1u << PW_R_DROP_EMERGENCY) - 1)))
+#define PW_SAMPLE_REASON_NAMES                                                 \
+	"malformed, drop_emergency, drop_banned, drop_rate_src, "              \
+	"drop_syn_src, drop_rate_prefix, drop_syn_prefix, drop_rate_global, "  \
+	"drop_syn_global"
+
+/* "all" or one reason's counter name ("drop_banned") -> its bit(s) in
+ * *mask. 0, or -EINVAL for anything else (pass reasons included). */
+int pw_sample_reasons_parse(const char *name, uint32_t *mask);
+
 /* PW_PORT_* bits protected on `port` (0 if none). */
 unsigned pw_port_flags(const struct pw_config *cfg, unsigned port);
 

@@ -15,6 +15,18 @@ static const char *log_ident = "peerwall";
 static enum pw_log_level log_max = PW_LOG_INFO;
 static bool log_syslog;
 static bool libbpf_verbose;
+/* A journal line: longer messages are cut (the log itself is not). */
+#define LOG_TAP_LINE_MAX 1024
+static void (*log_tap)(enum pw_log_level, const char *, void *);
+static void *log_tap_ctx;
+
+void pw_log_set_tap(void (*tap)(enum pw_log_level lvl, const char *line,
+				void *ctx),
+		    void *ctx)
+{
+	log_tap = tap;
+	log_tap_ctx = ctx;
+}
 
 void pw_log_init(const char *ident, enum pw_log_level max, bool use_syslog)
 {
@@ -32,6 +44,15 @@ static void pw_vlog(enum pw_log_level lvl, const char *fmt, va_list ap)
 
 	if (lvl > log_max)
 		return;
+	if (log_tap) {
+		char line[LOG_TAP_LINE_MAX];
+		va_list copy;
+
+		va_copy(copy, ap);
+		vsnprintf(line, sizeof(line), fmt, copy);
+		va_end(copy);
+		log_tap(lvl, line, log_tap_ctx);
+	}
 	if (log_syslog) {
 		vsyslog(prio[lvl], fmt, ap);
 		return;

@@ -20,6 +20,12 @@ void pw_log(enum pw_log_level lvl, const char *fmt, ...)
 #define log_info(...)  pw_log(PW_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) pw_log(PW_LOG_DEBUG, __VA_ARGS__)
 
+/* Also hand every message that passes the level filter, formatted, to
+ * tap (the agent's in-memory journal). NULL removes it. */
+void pw_log_set_tap(void (*tap)(enum pw_log_level lvl, const char *line,
+				void *ctx),
+		    void *ctx);
+
 /* Route libbpf's own messages through pw_log (debug unless verbose). */
 void pw_log_libbpf(bool verbose);
 

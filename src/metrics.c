@@ -231,6 +231,15 @@ static void render_datapath(struct buf *b, const struct facts *f)
 		 "Packets whose source could not get an entry in the source "
 		 "table.",
 		 f->dp[PW_X_SRC_TABLE_FULL].packets},
+		{"peerwall_samples_total", "counter",
+		 "Dropped packets sampled for evidence (peerwallctl capture).",
+		 f->dp[PW_X_SAMPLES].packets},
+		{"peerwall_samples_limited_total", "counter",
+		 "Dropped packets not sampled: over capture.per_second.",
+		 f->dp[PW_X_SAMPLES_LIMITED].packets},
+		{"peerwall_samples_lost_total", "counter",
+		 "Dropped packets not sampled: the sample ring was full.",
+		 f->dp[PW_X_SAMPLES_LOST].packets},
 	};
 
 	reason_family(b, "peerwall_packets_total",

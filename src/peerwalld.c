@@ -33,6 +33,7 @@
 #include "agent.h"
 #include "agent_nft.h"
 #include "bans.h"
+#include "capture.h"
 #include "conns.h"
 #include "control.h"
 #include "log.h"
@@ -818,6 +819,7 @@ static void usage(FILE *f)
 
 static void agent_free(struct pw_agent *a)
 {
+	pw_evidence_stop(a);
 	for (size_t i = 0; i < a->n_ifaces; i++) {
 		ring_buffer__free(a->ifaces[i].rb);
 		pw_datapath_close(a->ifaces[i].dp);
@@ -878,6 +880,7 @@ int main(int argc, char **argv)
 	pw_log_init("peerwalld", verbose ? PW_LOG_DEBUG : PW_LOG_INFO,
 		    !foreground);
 	pw_log_libbpf(verbose);
+	pw_evidence_start(a);
 	snprintf(a->config_path, sizeof(a->config_path), "%s", path);
 	if (load_config(path, &a->cfg))
 		return 1;

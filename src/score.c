@@ -2108,6 +2108,45 @@ int pw_engine_manual_release(struct pw_engine *e, const struct pw_cidr *c,
 	return 0;
 }
 
+int pw_engine_forgive(struct pw_engine *e, const struct pw_cidr *c,
+		      uint64_t now_ns, enum pw_peer_state *was)
+{
+	struct pw_cidr k;
+	struct node *n;
+	struct side *x;
+	uint32_t idx;
+
+	if (key_norm(c, &k))
+		return -EINVAL;
+	idx = lookup_cidr(e, &k);
+	if (idx == NIL)
+		return -ENOENT;
+	now_ns = clock_seen(e, now_ns);
+	n = node_at(e, idx);
+	*was = n->state;
+	n->cause = 0;
+	n->ignored_state = PW_ST_NORMAL;
+	if (n->side == NIL) {
+		/* Never sanctioned, credited or struck: only counters. */
+		counters_reset(e, n, now_ns);
+		lru_sync(e, n);
+		heap_sched(e, n, now_ns);
+		return 0;
+	}
+	x = sw(e, n);
+	x->strikes = 0;
+	x->strike_clock_ns = itime(e, now_ns);
+	x->has_credit = false;
+	x->last_credit_ns = 0;
+	if (x->agg) {
+		x->agg->n = 0;
+		x->agg->trusted_counted = false;
+	}
+	pardon(e, n, now_ns);
+	x->guard_held = false;
+	return 0;
+}
+
 int pw_engine_restore_ban(struct pw_engine *e, const struct pw_cidr *c,
 			  double remaining_s, enum pw_cause cause,
 			  uint64_t now_ns)

@@ -231,6 +231,18 @@ int pw_engine_manual_quarantine(struct pw_engine *e, const struct pw_cidr *c,
 int pw_engine_manual_release(struct pw_engine *e, const struct pw_cidr *c,
 			     uint64_t now_ns);
 
+/* The operator's "reset trust" for one key (a source, or a prefix the
+ * engine tracks): back to a clean slate as if never seen misbehaving.
+ * Its ban is lifted, its level and any operator hold cleared, counters,
+ * score and credit zeroed, strikes (the offender history that lengthens
+ * the next ban) and probation dropped, a prefix's count of banned
+ * neighbours emptied. Signals observed since the last tick stay (they
+ * belong to the fresh start). *was gets the state it had, so the caller
+ * can lift the ban or level in the datapath. 0, -EINVAL, or -ENOENT when
+ * the engine does not know the key. */
+int pw_engine_forgive(struct pw_engine *e, const struct pw_cidr *c,
+		      uint64_t now_ns, enum pw_peer_state *was);
+
 /* A ban read back from the state file at start: the engine takes over its
  * expiry (UNBAN decision) as if it had issued it. */
 int pw_engine_restore_ban(struct pw_engine *e, const struct pw_cidr *c,

@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 
 #include "agent.h"
+#include "capture.h"
 #include "agent_nft.h"
 #include "conns.h"
 #include "emergency.h"
@@ -178,6 +179,7 @@ void pw_agent_tick(struct pw_agent *a)
 			log_warn("draining attention ring of %s: %s",
 				 a->ifaces[i].name, strerror(-rc));
 	}
+	pw_capture_poll(a);
 	read_conns(a);
 	/* Errors are logged (rate-limited) by the watcher itself. */
 	if (a->logwatch)

@@ -4,8 +4,10 @@
  *
  * A table of commands (name, usage, builder, printer): each builder turns
  * argv into one JSON request, each printer turns the JSON response into a
- * human table; --json prints the response as it came. Exit codes: 0 ok,
- * 1 refused or failed (with the agent's reason), 2 usage.
+ * human table; --json prints the response as it came. Commands that take
+ * several requests (capture, evidence) run from tools/ctl_evidence.c.
+ * Exit codes: 0 ok, 1 refused or failed (with the agent's reason), 2
+ * usage.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,9 +23,8 @@
 
 #include <peerwall/defaults.h>
 
-#define EXIT_OK		 0
-#define EXIT_FAIL	 1
-#define EXIT_USAGE	 2
+#include "peerwallctl.h"
+
 #define IMPORT_MAX_BYTES (30u << 20)
 
 struct cmd {
@@ -32,6 +33,13 @@ struct cmd {
 	/* Fill req from argv (argv[0] is the command); 0 or EXIT_USAGE. */
 	int (*build)(int argc, char **argv, json_object *req);
 	void (*print)(json_object *resp);
+};
+
+/* Commands of several requests (tools/ctl_evidence.c). */
+struct run_cmd {
+	const char *name;
+	const char *usage;
+	int (*run)(const char *sock, int argc, char **argv, bool json);
 };
 
 static const char *out_file; /* export -o */
@@ -502,6 +510,22 @@ static void print_import(json_object *r)
 		}
 }
 
+static void print_text(json_object *r)
+{
+	fputs(get_str(r, "text"), stdout);
+}
+
+static void print_config(json_object *r)
+{
+	fputs(get_str(r, "content"), stdout);
+}
+
+static void print_forgive(json_object *r)
+{
+	printf("forgiven (was %s): score, strikes and history reset\n",
+	       get_str(r, "was"));
+}
+
 static const struct cmd commands[] = {
 	{"status", "status", build_none, print_status},
 	{"top", "top [-n N] [--by pps|drops|score|conns]", build_opts_only,
@@ -525,6 +549,16 @@ static const struct cmd commands[] = {
 	 build_emergency, print_emergency},
 	{"report", "report invalid ADDR [weight=N] [reason=T] | good ADDR",
 	 build_report, print_ok},
+	{"forgive", "forgive ADDR", build_addr, print_forgive},
+	{"metrics", "metrics", build_none, print_text},
+	{"log", "log", build_none, print_text},
+	{"config", "config", build_none, print_config},
+};
+
+static const struct run_cmd run_commands[] = {
+	{"capture", "capture [--seconds N] [--reason R]... -o FILE.pcapng",
+	 ctl_capture_main},
+	{"evidence", "evidence -o DIR [--seconds N]", ctl_evidence_main},
 };
 
 static void usage(FILE *f)
@@ -533,6 +567,9 @@ static void usage(FILE *f)
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
+	for (size_t i = 0; i < sizeof(run_commands) / sizeof(run_commands[0]);
+	     i++)
+		fprintf(f, "  %s\n", run_commands[i].usage);
 	fprintf(f, "durations: 90s, 15m, 2h, 7d; exit: 0 ok, 1 refused or "
 		   "failed, 2 usage\n");
 }
@@ -593,6 +630,36 @@ static int roundtrip(const char *sock, const char *req, char **resp)
 	return 0;
 }
 
+int ctl_call(const char *sock, json_object *req, json_object **resp, char *err,
+	     size_t errlen)
+{
+	char *line = NULL;
+	int rc;
+
+	rc = roundtrip(
+		sock,
+		json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
+		&line);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s (is peerwalld running?)", sock,
+			 strerror(-rc));
+		return EXIT_FAIL;
+	}
+	*resp = json_tokener_parse(line);
+	free(line);
+	if (!*resp) {
+		snprintf(err, errlen, "unreadable response");
+		return EXIT_FAIL;
+	}
+	if (!json_object_get_boolean(json_object_object_get(*resp, "ok"))) {
+		snprintf(err, errlen, "%s", get_str(*resp, "error"));
+		json_object_put(*resp);
+		*resp = NULL;
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = PW_DEF_CONTROL_SOCKET;
@@ -620,6 +687,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	for (size_t c = 0; c < sizeof(run_commands) / sizeof(run_commands[0]);
+	     c++)
+		if (!strcmp(run_commands[c].name, argv[i]))
+			return run_commands[c].run(sock, argc - i, argv + i,
+						   json);
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (!strcmp(commands[c].name, argv[i]))
 			cmd = &commands[c];

@@ -43,6 +43,9 @@ enum pw_extra_stat {
 	PW_X_ATTN_EVENTS,	/* attention events emitted */
 	PW_X_ATTN_LOST,		/* attention ring buffer was full */
 	PW_X_SRC_TABLE_FULL,	/* source entry could not be created */
+	PW_X_SAMPLES,		/* dropped packets sampled into the ring */
+	PW_X_SAMPLES_LIMITED,	/* not sampled: over the per-second budget */
+	PW_X_SAMPLES_LOST,	/* not sampled: the sample ring was full */
 	PW_STAT_NR,
 };
 
@@ -118,10 +121,21 @@ struct pw_dp_config {
 	__u32 trusted_v6_count;
 	__u32 bancidr_v4_count; /* entries in bancidr_v4 (0: skip lookup) */
 	__u32 bancidr_v6_count;
-	__u32 pad0;
+	/* Drop sampling (see struct pw_sample). Bit (1 << reason) set: a
+	 * packet dropped (or, in monitor mode, that would be dropped) for
+	 * that reason may be sampled. 0 = off, the only test a dropped
+	 * packet pays; passed packets never look. */
+	__u32 sample_reasons;
 	struct pw_bucket_pair_params src[PW_LVL_NR]; /* per source, per level */
 	struct pw_bucket_pair_params prefix;	     /* per prefix */
 	struct pw_bucket_pair_params global;	     /* all untrusted sources */
+	/* The reasons of sample_reasons sampled for good; the others only
+	 * until sample_until_ns (datapath clock), so a capture window ends
+	 * by itself even if the agent dies during it. */
+	__u32 sample_always;
+	__u32 sample_snaplen; /* bytes kept, 1..PW_SAMPLE_MAX_BYTES */
+	__u64 sample_until_ns;
+	struct pw_gcra_params sample; /* samples per second, all CPUs */
 };
 
 /* LPM trie keys. */
@@ -202,6 +216,22 @@ struct pw_attn_event {
 	__u32 family; /* 4 or 6 */
 	__u32 flags;  /* PW_ATTN_* */
 	__u8 addr[16];
+};
+
+/* Drop sample record in the "samples" ring buffer: the first snaplen
+ * bytes of a dropped packet, at most `sample` per second. */
+#define PW_SAMPLE_MAX_BYTES 256
+#define PW_SAMPLE_MONITOR   (1u << 0) /* passed: monitor mode, would drop */
+
+struct pw_sample {
+	__u64 ts_ns;	/* datapath clock (CLOCK_MONOTONIC) */
+	__u32 reason;	/* enum pw_reason */
+	__u32 flags;	/* PW_SAMPLE_* */
+	__u32 ifindex;	/* interface it arrived on */
+	__u32 orig_len; /* bytes of the whole frame */
+	__u32 cap_len;	/* bytes in data[] */
+	__u32 pad;
+	__u8 data[PW_SAMPLE_MAX_BYTES];
 };
 
 /* Written by the datapath after every packet when loaded for replay

@@ -79,6 +79,25 @@
 /* limits.*.max_conns: 0 = no connection limit (the default). */
 #define PW_MAX_CONNS_LIMIT 1000000
 
+/* Drop sampling (capture = { ... }): off unless `peerwallctl capture`
+ * opens a window or capture.reasons names reasons to sample for good.
+ * At most per_second samples (all CPUs together) of snaplen bytes each;
+ * the agent keeps the latest ring_kib KiB of them (one 296-byte slot
+ * each, whatever the snaplen). */
+#define PW_DEF_CAPTURE_PER_S	100
+#define PW_MAX_CAPTURE_PER_S	5000
+#define PW_DEF_CAPTURE_SNAPLEN	128
+#define PW_DEF_CAPTURE_RING_KIB 1024
+#define PW_MIN_CAPTURE_RING_KIB 64
+#define PW_MAX_CAPTURE_RING_KIB 65536
+/* `peerwallctl capture` without --seconds, and its longest window. */
+#define PW_DEF_CAPTURE_SECONDS 10
+#define PW_MAX_CAPTURE_SECONDS 3600
+/* The agent's in-memory log (for `peerwallctl evidence`): the last hour,
+ * at most this many bytes of lines. */
+#define PW_JOURNAL_AGE_S     3600
+#define PW_JOURNAL_MAX_BYTES (8u << 20)
+
 /* Bounds the config parser enforces. */
 #define PW_MAX_INTERFACES 16
 #define PW_MAX_PROTECT	  256

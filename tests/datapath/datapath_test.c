@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
 #include <peerwall/abi.h>
@@ -46,6 +47,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "datapath.h"
+#include "dp_config.h"
 #include "pktbuild.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -1475,6 +1477,177 @@ static void test_pktbuild(void **state)
 	assert_int_equal(lay.l4_end, lay.l4_off);
 }
 
+/* --- drop sampling ------------------------------------------------------- */
+
+#define SAMPLE_SRC     "198.18.7.7"
+#define SAMPLE_PAYLOAD 100
+#define SAMPLE_MAX     64
+
+/* A sampling case: the config's and the window's reasons, what is sent,
+ * and what the "samples" ring must hold afterwards. */
+struct sample_row {
+	const char *desc;
+	uint32_t always;     /* capture.reasons */
+	uint32_t window;     /* pw_datapath_set_sampling() reasons */
+	int64_t window_s;    /* window end, seconds from START_NS */
+	uint32_t per_second; /* 0: the default */
+	uint32_t snaplen;    /* 0: the default */
+	enum pw_mode mode;
+	bool ban;	/* ban SAMPLE_SRC first */
+	unsigned sent;	/* packets sent at one instant */
+	unsigned later; /* more packets sent one second later */
+	unsigned want;	/* records expected */
+	uint32_t want_reason;
+	uint32_t want_flags;
+	uint64_t want_limited; /* samples_limited counter */
+};
+
+#define BIT(r) (1u << (r))
+
+static const struct sample_row sample_rows[] = {
+	{"off: a banned source's drops leave no record", .ban = true,
+	 .sent = 5},
+	{"window on drop_banned: one record per drop",
+	 .window = BIT(PW_R_DROP_BANNED), .window_s = 10, .ban = true,
+	 .sent = 3, .want = 3, .want_reason = PW_R_DROP_BANNED},
+	{"passed packets are never sampled", .window = PW_SAMPLE_REASONS_ALL,
+	 .window_s = 10, .sent = 5},
+	{"a reason not asked for is not sampled",
+	 .window = BIT(PW_R_DROP_RATE_SRC), .window_s = 10, .ban = true,
+	 .sent = 5},
+	{"the window has ended: nothing", .window = BIT(PW_R_DROP_BANNED),
+	 .window_s = -1, .ban = true, .sent = 5},
+	{"capture.reasons samples with no window",
+	 .always = BIT(PW_R_DROP_BANNED), .ban = true, .sent = 2, .want = 2,
+	 .want_reason = PW_R_DROP_BANNED},
+	{"the per-second budget holds a flood back",
+	 .always = BIT(PW_R_DROP_BANNED), .per_second = 4, .ban = true,
+	 .sent = 10, .later = 10, .want = 8, .want_reason = PW_R_DROP_BANNED,
+	 .want_limited = 12},
+	{"monitor: a would-drop is sampled and marked",
+	 .window = BIT(PW_R_DROP_BANNED), .window_s = 10,
+	 .mode = PW_MODE_MONITOR, .ban = true, .sent = 1, .want = 1,
+	 .want_reason = PW_R_DROP_BANNED, .want_flags = PW_SAMPLE_MONITOR},
+	{"snaplen beyond the frame keeps the whole frame",
+	 .window = BIT(PW_R_DROP_BANNED), .window_s = 10,
+	 .snaplen = PW_SAMPLE_MAX_BYTES, .ban = true, .sent = 1, .want = 1,
+	 .want_reason = PW_R_DROP_BANNED},
+};
+
+struct sample_seen {
+	const struct sample_row *row;
+	const uint8_t *frame;
+	uint32_t frame_len, snaplen;
+	unsigned n, bad;
+};
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct sample_seen *seen = ctx;
+	const struct sample_row *row = seen->row;
+	const struct pw_sample *rec = data;
+	uint32_t cap = seen->snaplen < seen->frame_len ? seen->snaplen
+						       : seen->frame_len;
+
+	seen->n++;
+	if (size < sizeof(*rec) || rec->reason != row->want_reason ||
+	    rec->flags != row->want_flags || rec->orig_len != seen->frame_len ||
+	    rec->cap_len != cap || memcmp(rec->data, seen->frame, cap) ||
+	    rec->ts_ns < START_NS) {
+		print_error("%s: record %u: reason %s flags %u orig %u cap %u "
+			    "(want %s, %u, %u, %u)\n",
+			    row->desc, seen->n, reason_name(rec->reason),
+			    rec->flags, rec->orig_len, rec->cap_len,
+			    reason_name(row->want_reason), row->want_flags,
+			    seen->frame_len, cap);
+		seen->bad++;
+	}
+	return 0;
+}
+
+static int run_sample_row(const struct sample_row *row)
+{
+	struct pw_pktspec spec = {.family = AF_INET,
+				  .src = SAMPLE_SRC,
+				  .proto = IPPROTO_TCP,
+				  .sport = SPORT,
+				  .dport = PORT_TCP,
+				  .tcp_flags = TH_ACK,
+				  .payload_len = SAMPLE_PAYLOAD};
+	uint8_t frame[FRAME_MAX_BYTES];
+	struct sample_seen seen = {.row = row, .frame = frame};
+	struct pw_stat st[PW_STAT_NR];
+	struct ring_buffer *rb = NULL;
+	struct pw_config cfg;
+	struct pw_cidr src;
+	struct dp_run r;
+	uint32_t verdict;
+	int len, fails = 0;
+
+	config_for(&(struct dp_setup){.mode = row->mode}, &cfg);
+	cfg.capture.reasons = row->always;
+	if (row->per_second)
+		cfg.capture.per_second = row->per_second;
+	if (row->snaplen)
+		cfg.capture.snaplen = row->snaplen;
+	seen.snaplen = cfg.capture.snaplen;
+	len = pw_pkt_build(&spec, frame, sizeof(frame));
+	if (len <= 0 || dp_open(&cfg, &r))
+		return 1;
+	seen.frame_len = (uint32_t)len;
+	cidr_or_die(SAMPLE_SRC "/32", &src);
+	if (row->ban)
+		fails += !!pw_datapath_sanction(r.dp, &src, PW_SANCTION_BAN,
+						PW_LVL_NORMAL, 0);
+	if (row->window)
+		fails += !!pw_datapath_set_sampling(
+			r.dp, row->window,
+			(uint64_t)((int64_t)START_NS +
+				   row->window_s * (int64_t)NS_PER_S));
+	rb = ring_buffer__new(pw_datapath_map_fd(r.dp, "samples"), on_sample,
+			      &seen, NULL);
+	fails += !rb;
+	for (unsigned i = 0; !fails && i < row->sent + row->later; i++) {
+		if (i == row->sent)
+			dp_step(&r, NS_PER_S);
+		fails += !!dp_feed(&r, frame, (size_t)len, &verdict);
+	}
+	if (rb && ring_buffer__consume(rb) < 0)
+		fails++;
+	if (seen.n != row->want) {
+		print_error("%s: %u records, want %u\n", row->desc, seen.n,
+			    row->want);
+		fails++;
+	}
+	if (pw_datapath_stats(r.dp, st) ||
+	    st[PW_X_SAMPLES].packets != row->want ||
+	    st[PW_X_SAMPLES_LIMITED].packets != row->want_limited ||
+	    st[PW_X_SAMPLES_LOST].packets != 0) {
+		print_error(
+			"%s: counters samples %llu limited %llu lost %llu "
+			"(want %u, %llu, 0)\n",
+			row->desc, (unsigned long long)st[PW_X_SAMPLES].packets,
+			(unsigned long long)st[PW_X_SAMPLES_LIMITED].packets,
+			(unsigned long long)st[PW_X_SAMPLES_LOST].packets,
+			row->want, (unsigned long long)row->want_limited);
+		fails++;
+	}
+	fails += dp_check_counters(&r, row->desc, row->mode, NULL);
+	ring_buffer__free(rb);
+	pw_datapath_close(r.dp);
+	return fails + (int)seen.bad;
+}
+
+static void test_sampling(void **state)
+{
+	int fails = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(sample_rows); i++)
+		fails += run_sample_row(&sample_rows[i]) ? 1 : 0;
+	assert_int_equal(fails, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1485,6 +1658,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_source_key),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_sanction_table_full),
+		cmocka_unit_test(test_sampling),
 	};
 
 	return cmocka_run_group_tests_name("datapath", tests, NULL, NULL);

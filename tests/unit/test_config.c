@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dp_config.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* Long strings for length limits: X100 is 100 'x'. */
@@ -1123,7 +1124,68 @@ static const struct reject_row reject_rows[] = {
 	{"max_conns too big",
 	 "limits = { source = { max_conns = 2000000; }; };",
 	 "must be 0..1000000 connections"},
+
+	/* capture { } */
+	{"capture of a pass reason",
+	 "capture = {\n reasons = [ \"drop_banned\", \"pass\" ];\n};",
+	 NAME ":2: 'capture.reasons': \"pass\" is not a drop reason"},
+	{"capture reason typo", "capture = { reasons = [ \"banned\" ]; };",
+	 "\"banned\" is not a drop reason (malformed, drop_emergency"},
+	{"capture reasons not an array", "capture = { reasons = \"all\"; };",
+	 "must be an array of strings"},
+	{"capture per_second 0", "capture = { per_second = 0; };",
+	 "'capture.per_second' must be 1..5000 samples/s"},
+	{"capture snaplen too big", "capture = { snaplen = 257; };",
+	 "'capture.snaplen' must be 1..256 bytes"},
+	{"capture ring too small", "capture = { ring_kib = 8; };",
+	 "'capture.ring_kib' must be 64..65536 KiB"},
+	{"unknown key in capture", "capture = { seconds = 3; };",
+	 "unknown key 'seconds' in 'capture'"},
 };
+
+/* capture { }: off by default; reasons by name or "all". */
+static void test_capture_keys(void **state)
+{
+	struct pw_config_errors errs;
+	struct pw_config cfg;
+
+	(void)state;
+	assert_int_equal(pw_config_load_string("", NAME, &cfg, &errs), 0);
+	assert_int_equal(cfg.capture.reasons, 0);
+	assert_int_equal(cfg.capture.per_second, PW_DEF_CAPTURE_PER_S);
+	assert_int_equal(cfg.capture.snaplen, PW_DEF_CAPTURE_SNAPLEN);
+	assert_int_equal(cfg.capture.ring_kib, PW_DEF_CAPTURE_RING_KIB);
+	pw_config_free(&cfg);
+
+	assert_int_equal(
+		pw_config_load_string(
+			"capture = { reasons = [ \"drop_banned\", "
+			"\"malformed\", \"drop_syn_global\" ]; per_second = "
+			"5000; snaplen = 256; ring_kib = 64; };",
+			NAME, &cfg, &errs),
+		0);
+	assert_int_equal(cfg.capture.reasons,
+			 (1u << PW_R_DROP_BANNED) | (1u << PW_R_MALFORMED) |
+				 (1u << PW_R_DROP_SYN_GLOBAL));
+	assert_int_equal(cfg.capture.per_second, 5000);
+	assert_int_equal(cfg.capture.snaplen, 256);
+	assert_int_equal(cfg.capture.ring_kib, 64);
+	pw_config_free(&cfg);
+
+	assert_int_equal(
+		pw_config_load_string("capture = { reasons = [ \"all\" ]; };",
+				      NAME, &cfg, &errs),
+		0);
+	assert_int_equal(cfg.capture.reasons, PW_SAMPLE_REASONS_ALL);
+	/* every drop reason and malformed, no pass reason */
+	assert_int_equal(cfg.capture.reasons & ((1u << PW_R_PASS_UNTRACKED) |
+						(1u << PW_R_PASS_TRUSTED) |
+						(1u << PW_R_PASS)),
+			 0);
+	assert_int_equal(__builtin_popcount(cfg.capture.reasons),
+			 PW_R_NR - PW_R_DROP_EMERGENCY + 1);
+	pw_config_free(&cfg);
+}
 
 /* enforce, nft { }, emergency { }, limits.*.max_conns */
 static void test_nft_keys(void **state)
@@ -1610,6 +1672,7 @@ int main(void)
 		cmocka_unit_test(test_null_errs),
 		cmocka_unit_test(test_reject),
 		cmocka_unit_test(test_nft_keys),
+		cmocka_unit_test(test_capture_keys),
 		cmocka_unit_test(test_wrapped_literal_reported_once),
 		cmocka_unit_test(test_too_many_protect),
 		cmocka_unit_test(test_multiple_errors),

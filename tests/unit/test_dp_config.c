@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -133,6 +135,44 @@ static void test_tick_and_mode(void **state)
 	assert_int_equal(dp.trusted_v4_count, 0);
 }
 
+/* Sampling is off by default; capture.reasons samples for good; the
+ * budget allows one second's worth at once. */
+static void test_sampling_record(void **state)
+{
+	struct pw_config cfg;
+	struct pw_dp_config dp;
+	uint32_t mask = 0;
+
+	(void)state;
+	pw_config_defaults(&cfg);
+	pw_dp_config_build(&cfg, &dp);
+	assert_int_equal(dp.sample_reasons, 0);
+	assert_int_equal(dp.sample_always, 0);
+	assert_int_equal(dp.sample_until_ns, 0);
+	assert_int_equal(dp.sample_snaplen, PW_DEF_CAPTURE_SNAPLEN);
+	assert_int_equal(dp.sample.interval_ns, 1000000000ull / 100);
+	assert_int_equal(dp.sample.tolerance_ns, 99 * (1000000000ull / 100));
+
+	cfg.capture.reasons = 1u << PW_R_DROP_BANNED;
+	cfg.capture.per_second = 4;
+	pw_dp_config_build(&cfg, &dp);
+	assert_int_equal(dp.sample_reasons, 1u << PW_R_DROP_BANNED);
+	assert_int_equal(dp.sample_always, 1u << PW_R_DROP_BANNED);
+	assert_int_equal(dp.sample.interval_ns, 250000000ull);
+
+	assert_int_equal(pw_sample_reasons_parse("drop_rate_prefix", &mask), 0);
+	assert_int_equal(mask, 1u << PW_R_DROP_RATE_PREFIX);
+	assert_int_equal(pw_sample_reasons_parse("malformed", &mask), 0);
+	assert_int_equal(mask, 1u << PW_R_MALFORMED);
+	assert_int_equal(pw_sample_reasons_parse("all", &mask), 0);
+	assert_int_equal(mask, PW_SAMPLE_REASONS_ALL);
+	assert_int_equal(pw_sample_reasons_parse("pass", &mask), -EINVAL);
+	assert_int_equal(pw_sample_reasons_parse("pass_trusted", &mask),
+			 -EINVAL);
+	assert_int_equal(pw_sample_reasons_parse("samples", &mask), -EINVAL);
+	assert_int_equal(pw_sample_reasons_parse("", &mask), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_ports_and_protocols),
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_tick_and_mode),
+		cmocka_unit_test(test_sampling_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

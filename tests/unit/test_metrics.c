@@ -489,6 +489,9 @@ static void test_render_families(void **state)
 		{"peerwall_state_write_failures_total", "counter"},
 		{"peerwall_control_requests_total", "counter"},
 		{"peerwall_control_refused_total", "counter"},
+		{"peerwall_samples_total", "counter"},
+		{"peerwall_samples_limited_total", "counter"},
+		{"peerwall_samples_lost_total", "counter"},
 	};
 	struct pw_agent *a = *state;
 	char *text, want[256];

@@ -665,6 +665,84 @@ static double verified_round(struct pw_engine *e, const char *key, uint64_t *t,
 	return ttl;
 }
 
+/* Forgive: a struck, banned source starts over. Ban lifted without an
+ * UNBAN decision of the engine's own (the caller applies it), counters,
+ * score and strikes gone, so its next verified ban is a first offence
+ * again (10 minutes, strike 1) and no expiry fires later. */
+static void test_forgive(void **state)
+{
+	struct pw_engine *e = engine(NULL, 11);
+	const char *key = "192.0.2.40";
+	struct pw_cidr k = cidr(key);
+	enum pw_peer_state was;
+	struct pw_peer_info pi;
+	uint64_t t = T0, until;
+	double ttl;
+
+	(void)state;
+	verified_round(e, key, &t, 1);
+	verified_round(e, key, &t, 2);
+	/* third offence: banned now, 2 strikes of history before it */
+	observe(e, key, 0, 0, 0, 100, 0, 0, false, t);
+	tick(e, t);
+	assert_non_null(find(PW_ACT_BAN, key));
+	until = info(e, key, t).ban_until_ns;
+	assert_int_equal(info(e, key, t).strikes, 3);
+
+	assert_int_equal(pw_engine_forgive(e, &k, t + SEC, &was), 0);
+	assert_int_equal(was, PW_ST_BANNED);
+	pi = info(e, key, t + SEC);
+	assert_int_equal(pi.state, PW_ST_NORMAL);
+	assert_int_equal(pi.strikes, 0);
+	assert_true(pi.score == 0);
+	assert_true(pi.credit == 0);
+	assert_int_equal(pi.ban_until_ns, 0);
+	for (int s = 0; s < PW_SIG_NR; s++)
+		assert_true(pi.counter[s] == 0);
+	assert_int_equal(pw_engine_count_state(e, PW_ST_BANNED), 0);
+	/* no decision now, and none when the old ban would have expired */
+	assert_int_equal(tick(e, t + 2 * SEC), 0);
+	assert_int_equal(tick(e, until + SEC), 0);
+
+	/* the next offence is a first one again */
+	t = until + 2 * SEC;
+	ttl = verified_round(e, key, &t, 1);
+	assert_between(ttl, 540, 660);
+
+	/* a quarantined source (operator hold) is released too */
+	assert_int_equal(pw_engine_manual_quarantine(e, &k, 3600, t), 0);
+	assert_int_equal(pw_engine_forgive(e, &k, t, &was), 0);
+	assert_int_equal(was, PW_ST_QUARANTINE);
+	assert_int_equal(info(e, key, t).state, PW_ST_NORMAL);
+	assert_int_equal(tick(e, t + 3601 * SEC), 0);
+
+	/* unknown and malformed keys */
+	k = cidr("192.0.2.41");
+	assert_int_equal(pw_engine_forgive(e, &k, t, &was), -ENOENT);
+	k.prefixlen = 33;
+	assert_int_equal(pw_engine_forgive(e, &k, t, &was), -EINVAL);
+	pw_engine_free(e);
+}
+
+/* A source only observed (no side record) forgets its counters. */
+static void test_forgive_counters_only(void **state)
+{
+	struct pw_engine *e = engine(NULL, 12);
+	const char *key = "192.0.2.42";
+	struct pw_cidr k = cidr(key);
+	enum pw_peer_state was;
+
+	(void)state;
+	observe(e, key, 5, 0, 50, 0, 0, 0, false, T0);
+	tick(e, T0);
+	assert_true(info(e, key, T0).counter[PW_SIG_PKT] > 0);
+	assert_int_equal(pw_engine_forgive(e, &k, T0 + SEC, &was), 0);
+	assert_int_equal(was, PW_ST_NORMAL);
+	assert_true(info(e, key, T0 + SEC).counter[PW_SIG_PKT] == 0);
+	assert_true(info(e, key, T0 + SEC).counter[PW_SIG_SYN] == 0);
+	pw_engine_free(e);
+}
+
 static void test_verified_escalation_ttls(void **state)
 {
 	struct pw_engine *e = engine(NULL, 42);
@@ -2076,6 +2154,8 @@ int main(void)
 		cmocka_unit_test(
 			test_spoofable_flood_from_established_is_throttled),
 		cmocka_unit_test(test_verified_escalation_ttls),
+		cmocka_unit_test(test_forgive),
+		cmocka_unit_test(test_forgive_counters_only),
 		cmocka_unit_test(test_strikes_decay_after_clean_periods),
 		cmocka_unit_test(test_score_frozen_while_banned),
 		cmocka_unit_test(test_probation_after_ban),
