@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include <peerwall/abi.h>
+#include <peerwall/defaults.h>
 
 #define PW_ATTN_RING_BYTES (4u << 20)
 /* Drop samples: 2 MiB hold about 7000 records (288 bytes each, plus the
@@ -49,7 +50,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 65536);
+	__uint(max_entries, PW_MAX_TRUSTED);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct pw_lpm_v4);
 	__type(value, struct pw_trusted);
@@ -57,7 +58,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 65536);
+	__uint(max_entries, PW_MAX_TRUSTED);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct pw_lpm_v6);
 	__type(value, struct pw_trusted);

@@ -1778,6 +1778,19 @@ static void check_bans(struct parse *p)
 			    n_v4, n_v6, cfg->maps.bancidrs);
 }
 
+static void check_trusted_count(struct parse *p)
+{
+	size_t n_v4 = 0, n_v6 = 0;
+
+	for (size_t i = 0; i < p->cfg.n_trusted; i++)
+		p->cfg.trusted[i].family == AF_INET ? n_v4++ : n_v6++;
+	if (n_v4 > PW_MAX_TRUSTED || n_v6 > PW_MAX_TRUSTED)
+		report_line(p, 0,
+			    "trusted has %zu IPv4 and %zu IPv6 entries; at "
+			    "most %d per family",
+			    n_v4, n_v6, PW_MAX_TRUSTED);
+}
+
 static void check_scoring(struct parse *p)
 {
 	static const char *const names[PW_ST_NR] = {
@@ -1862,6 +1875,7 @@ static void check_rules(struct parse *p)
 		first_line(p->line_net_prefix_v6, p->line_src_prefix_v6));
 
 	check_bans(p);
+	check_trusted_count(p);
 	check_scoring(p);
 	check_mgmt_ports(p);
 }

@@ -23,7 +23,7 @@ OUT=${PW_BENCH_JSON:-$root/$BUILD/bench.json}
 pid=
 
 cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	[ -n "$pid" ] && { kill -9 "$pid"; wait "$pid"; } 2>/dev/null
 	ip netns del "$H" 2>/dev/null
 	rm -rf "$pins" "$tmp"
 }

@@ -98,6 +98,10 @@
 #define PW_JOURNAL_AGE_S     3600
 #define PW_JOURNAL_MAX_BYTES (8u << 20)
 
+/* Trusted CIDRs per family (config plus `allow add`): the size of the
+ * datapath's trusted tries (not preallocated: memory follows use). */
+#define PW_MAX_TRUSTED 262144
+
 /* Bounds the config parser enforces. */
 #define PW_MAX_INTERFACES 16
 #define PW_MAX_PROTECT	  256
