@@ -57,13 +57,18 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_AGENT_LIB) $(FUZZ
 	$(call msg,LD-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_LDSAN) -o $@ $^ $(LDLIBS)
 
-fuzz-build: $(FUZZ_BINS)
+$(FUZZ_DP): tests/fuzz/dp_invariants.c $(ASAN_OBJS)
+	$(call msg,TEST-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_DP)
 
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-build
-	$(Q)BUILD=$(BUILD) tests/fuzz/run.sh -s $(FUZZ_S) -p 0 \
+	$(Q)BUILD=$(BUILD) tests/fuzz/run.sh -s $(FUZZ_S) -p $(FUZZ_DP_PKTS) \
 	    -S $(FUZZ_DP_SEED) $(FUZZ_TARGETS)
 
 fuzz-smoke: fuzz-build
 	$(Q)BUILD=$(BUILD) tests/fuzz/run.sh -s $(FUZZ_SMOKE_S) \
-	    -p 0 -S $(FUZZ_DP_SEED) $(FUZZ_TARGETS)
+	    -p $(FUZZ_DP_SMOKE_PKTS) -S $(FUZZ_DP_SEED) $(FUZZ_TARGETS)
