@@ -483,6 +483,7 @@ static size_t build_ipv4(uint8_t *f, size_t off, struct truth *t)
 	uint8_t proto = pick_l4(false), addr[16];
 	uint16_t frag = 0, tot;
 	bool nonfirst = false;
+	struct truth l4;
 
 	t->family = 4;
 	t->src = pick_source(AF_INET, addr);
@@ -519,37 +520,31 @@ static size_t build_ipv4(uint8_t *f, size_t off, struct truth *t)
 				 : RES_NO_PORTS;
 		note(t, " non-first fragment proto %u", proto);
 	} else {
-		/* L4 steps come after the IPv4 ones, in build order. */
-		end = 0;
-	}
-	/* Total length: right, or random (the parser only checks >= IHL*4). */
-	if (!nonfirst) {
-		struct truth l4 = *t;
-
+		/* Built now (the total length covers it), checked by the
+		 * parser after the IPv4 steps below. */
+		l4 = *t;
 		l4.n_steps = 0;
 		end = build_l4(f, l3 + hlen, proto, false, &l4);
-		tot = (uint16_t)(end - l3);
-		if (chance(8))
-			tot = (uint16_t)rnd();
-		put16(f + off + 2, tot);
-		if (tot < ihl * 4u)
-			bad(t, proto);
-		need(t, l3 + hlen, proto);
+	}
+	/* Total length: right, or random (the parser only checks >= IHL*4). */
+	tot = (uint16_t)(end - l3);
+	if (chance(8))
+		tot = (uint16_t)rnd();
+	put16(f + off + 2, tot);
+	if (tot < ihl * 4u)
+		bad(t, proto);
+	need(t, l3 + hlen, proto);
+	if (!nonfirst) {
 		for (size_t i = 0; i < l4.n_steps; i++)
-			t->steps[t->n_steps++] = l4.steps[i];
+			if (l4.steps[i].kind == STEP_BAD)
+				bad(t, l4.steps[i].l4proto);
+			else
+				need(t, l4.steps[i].need, l4.steps[i].l4proto);
 		t->end = l4.end;
 		t->l4proto = l4.l4proto;
 		t->dport = l4.dport;
 		t->syn = l4.syn;
 		memcpy(t->what, l4.what, sizeof(t->what));
-	} else {
-		tot = (uint16_t)(end - l3);
-		if (chance(8))
-			tot = (uint16_t)rnd();
-		put16(f + off + 2, tot);
-		if (tot < ihl * 4u)
-			bad(t, proto);
-		need(t, l3 + hlen, proto);
 	}
 	return end;
 }
