@@ -199,6 +199,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit-test
 	$(Q)$(MAKE) --no-print-directory datapath-test
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory replay-test
 	$(Q)$(MAKE) --no-print-directory netns-test
 	$(Q)BUILD=$(BUILD) tests/ship/run.sh
@@ -241,5 +242,7 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -668,13 +668,18 @@ static void echo(const char *s, size_t len, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-/* Reasons are free text from elsewhere: cut to fit, no control bytes. */
+/* Reasons are free text from elsewhere: cut to fit, no control bytes, no
+ * trailing blanks. The txt format cannot carry trailing blanks (its comment
+ * is trimmed), so a reason keeping them, from json or from a cut that
+ * lands after a blank, would change on its way through a txt export. */
 static void set_reason(struct pw_ban_record *r, const char *s, size_t len)
 {
 	size_t i;
 
 	if (len > PW_BAN_REASON_MAX)
 		len = PW_BAN_REASON_MAX;
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
 	for (i = 0; i < len; i++)
 		r->reason[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 				       ? '?'

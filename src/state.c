@@ -57,6 +57,7 @@
 #include <json-c/json.h>
 #include <zlib.h>
 
+#include "report.h"
 #include "state.h"
 
 #define STATE_MAGIC	   "peerwall-state"
@@ -763,15 +764,18 @@ static int check_keys(struct dec *d, json_object *obj, const char *path,
 	json_object_object_foreach(obj, key, val)
 	{
 		const char *const *k;
-		char f[96];
+		char f[96 + PW_ECHO_BUF], echo[PW_ECHO_BUF];
 
 		(void)val;
 		for (k = known; *k; k++)
 			if (!strcmp(key, *k))
 				break;
-		if (!*k)
+		if (!*k) {
+			/* The key is the file's text: escaped for the log. */
+			pw_echo_bytes(key, strlen(key), echo);
 			return bad(d, "%s: unknown field",
-				   field(f, sizeof(f), path, key));
+				   field(f, sizeof(f), path, echo));
+		}
 	}
 	return 0;
 }
@@ -986,7 +990,7 @@ static int decode_ban(struct dec *d, json_object *o, const char *path,
 					   "created", "expires", "strikes",
 					   NULL};
 	const char *origin, *reason;
-	char f[96];
+	char f[96], echo[PW_ECHO_BUF];
 	int ret;
 
 	if (!json_object_is_type(o, json_type_object))
@@ -1000,9 +1004,11 @@ static int decode_ban(struct dec *d, json_object *o, const char *path,
 	if (ret)
 		return ret;
 	if (pw_ban_origin_parse(origin, &b->origin) ||
-	    (unsigned)b->origin >= PW_ORIGIN_NR)
-		return bad(d, "%s: unknown origin \"%.32s\"",
-			   field(f, sizeof(f), path, "origin"), origin);
+	    (unsigned)b->origin >= PW_ORIGIN_NR) {
+		pw_echo_bytes(origin, strlen(origin), echo);
+		return bad(d, "%s: unknown origin \"%s\"",
+			   field(f, sizeof(f), path, "origin"), echo);
+	}
 	ret = get_string(d, o, path, "reason", &reason);
 	if (ret)
 		return ret;
@@ -1094,6 +1100,7 @@ static int decode_root(struct dec *d, json_object *root, int64_t now_unix_s,
 					   "emergency", "allowed", "bans",
 					   "history",	NULL};
 	enum pw_posture posture;
+	char echo[PW_ECHO_BUF];
 	const char *s;
 	json_object *v;
 	int ret;
@@ -1114,8 +1121,11 @@ static int decode_root(struct dec *d, json_object *root, int64_t now_unix_s,
 		ret = get_string(d, root, "", "posture", &s);
 	if (ret)
 		return ret;
-	if (pw_posture_parse(s, &posture) || (unsigned)posture >= PW_POSTURE_NR)
-		return bad(d, "posture: unknown posture \"%.32s\"", s);
+	if (pw_posture_parse(s, &posture) ||
+	    (unsigned)posture >= PW_POSTURE_NR) {
+		pw_echo_bytes(s, strlen(s), echo);
+		return bad(d, "posture: unknown posture \"%s\"", echo);
+	}
 	st->posture = (int)posture;
 	ret = decode_emergency(d, root, now_unix_s, st);
 	if (!ret)

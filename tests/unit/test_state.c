@@ -1240,6 +1240,19 @@ static const struct decode_row decode_rows[] = {
 	{"posture unknown",
 	 DOC(V_OK, S_OK, "\"panic\"", E_OK, A_OK, B_OK, H_OK),
 	 "posture: unknown posture \"panic\""},
+	/* Found by tests/fuzz (fuzz_state): the file's own text went into
+	 * the reason unescaped, so a damaged file could put control bytes
+	 * and line breaks into the log. */
+	{"unknown field with a line break",
+	 "{\"version\": 1, \"a\\nb\\u0001\": 1}",
+	 "a\\x0ab\\x01: unknown field"},
+	{"posture with a tab",
+	 DOC(V_OK, S_OK, "\"pa\\tnic\"", E_OK, A_OK, B_OK, H_OK),
+	 "posture: unknown posture \"pa\\x09nic\""},
+	{"bans[1].origin with a control byte",
+	 BANS(BAN("\"203.0.113.8\"", "\"ro\\u0001bot\"", "\"x\"", "1", "null",
+		  "0")),
+	 "bans[1].origin: unknown origin \"ro\\x01bot\""},
 	{"posture number", DOC(V_OK, S_OK, "0", E_OK, A_OK, B_OK, H_OK),
 	 "posture: expected a string"},
 	/* emergency */
@@ -1403,6 +1416,13 @@ static void test_decode_rejects_each_invalid_field(void **ctx)
 				    r->desc, ret, why, r->why);
 			fail();
 		}
+		/* One printable line: the reason goes to the log. */
+		for (const char *c = why; *c; c++)
+			if (*c < 0x20 || *c > 0x7e) {
+				print_error("row '%s': byte 0x%02x in why\n",
+					    r->desc, (unsigned char)*c);
+				fail();
+			}
 		/* Failing whole: nothing half-decoded is handed out. */
 		assert_null(got.bans);
 		assert_null(got.history);
