@@ -239,8 +239,12 @@ struct pw_cidr *pw_agent_trusted_all(const struct pw_agent *a, size_t *n)
 	all = calloc(*n ? *n : 1, sizeof(*all));
 	if (!all)
 		return NULL;
-	memcpy(all, a->cfg.trusted, a->cfg.n_trusted * sizeof(*all));
-	memcpy(all + a->cfg.n_trusted, a->allowed, a->n_allowed * sizeof(*all));
+	/* memcpy from NULL is undefined even for 0 bytes. */
+	if (a->cfg.n_trusted)
+		memcpy(all, a->cfg.trusted, a->cfg.n_trusted * sizeof(*all));
+	if (a->n_allowed)
+		memcpy(all + a->cfg.n_trusted, a->allowed,
+		       a->n_allowed * sizeof(*all));
 	return all;
 }
 

@@ -808,9 +808,13 @@ static int cmd_import(struct ctl_req *r)
 	if (arg_ttl(r, 0, &ttl))
 		return -EINVAL;
 	err = pw_banlist_import(content, strlen(content), now, ttl, &imp);
-	if (err)
-		return fail(r, err, "not a ban list (txt or json): %s",
-			    strerror(-err));
+	if (err) {
+		/* The parser's own reason when it gave one (line 0). */
+		fail(r, err, "not a ban list (txt or json): %s",
+		     imp.n_errs ? imp.errs[0].msg : strerror(-err));
+		pw_banlist_import_free(&imp);
+		return err;
+	}
 	for (size_t i = 0; i < imp.n_errs; i++) {
 		json_object *e = json_object_new_object();
 

@@ -178,10 +178,10 @@ static void cidr_or_die(const char *s, struct pw_cidr *out)
 }
 
 /* Tight enough that buckets drop (the clock moves 1 ms per packet). */
-static const struct pw_limit lim_src = {20, 20, 5, 5};
-static const struct pw_limit lim_quar = {2, 2, 1, 1};
-static const struct pw_limit lim_prefix = {10, 10, 4, 4};
-static const struct pw_limit lim_global = {30, 30, 10, 10};
+static const struct pw_limit lim_src = {20, 20, 5, 5, 0};
+static const struct pw_limit lim_quar = {2, 2, 1, 1, 0};
+static const struct pw_limit lim_prefix = {10, 10, 4, 4, 0};
+static const struct pw_limit lim_global = {30, 30, 10, 10, 0};
 
 struct phase {
 	const struct pw_protect *protect;

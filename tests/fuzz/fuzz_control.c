@@ -50,17 +50,6 @@ static const char config_text[] =
 static struct pw_config cfg;
 static struct pw_datapath *dp;
 
-/* cmd_import() returns early on a file that is not a ban list without
- * pw_banlist_import_free() (banlist.h: "call it after any return"): the
- * problems array leaks on every such request (src/control.c, not ours to
- * fix; see crashes/control/README). LeakSanitizer skips leaks through
- * cmd_import unless PW_FUZZ_SHOW_LEAK=1. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return getenv("PW_FUZZ_SHOW_LEAK") ? "" : "leak:cmd_import\n";
-}
-
 int pw_agent_reload(struct pw_agent *a)
 {
 	(void)a;
@@ -206,14 +195,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&a, 0, sizeof(a));
 	a.deterministic = true;
-	/* pw_agent_sync_trusted() memcpy()s from a->allowed even when it is
-	 * NULL with n_allowed == 0: undefined behaviour UBSan reports on the
-	 * very first input (src/agent.c, not ours to fix; see
-	 * crashes/control/README). An empty, non-NULL array gets past it
-	 * without changing what the agent does; PW_FUZZ_SHOW_UB=1 shows
-	 * the bug. */
-	if (!getenv("PW_FUZZ_SHOW_UB"))
-		a.allowed = malloc(1);
 	if (pw_agent_init_sim(&a, &cfg, dp, SIM_START_NS, SIM_SEED))
 		fz_fail("control: simulated agent failed to start");
 	resp = pw_control_handle(&a, (const char *)data, size, &root);
