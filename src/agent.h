@@ -89,7 +89,7 @@ struct pw_emergency_state {
 struct pw_agent {
 	char config_path[PW_PATH_MAX];
 	struct pw_config cfg;
-	char config_hash[17];
+	char config_hash[PW_CONFIG_HASH_LEN];
 	struct pw_iface ifaces[PW_MAX_INTERFACES];
 	size_t n_ifaces;
 	struct pw_engine *engine;

@@ -2055,3 +2055,33 @@ cleanup:
 	free(text);
 	return ret;
 }
+
+static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
+{
+	while (n--)
+		h = (h ^ *p++) * 1099511628211ull;
+	return h;
+}
+
+#define FNV1A_INIT 1469598103934665603ull
+
+void pw_config_hash(const void *buf, size_t len, char out[PW_CONFIG_HASH_LEN])
+{
+	snprintf(out, PW_CONFIG_HASH_LEN, "%016llx",
+		 (unsigned long long)fnv1a(FNV1A_INIT, buf, len));
+}
+
+void pw_config_file_hash(const char *path, char out[PW_CONFIG_HASH_LEN])
+{
+	uint64_t h = FNV1A_INIT;
+	uint8_t chunk[4096];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f) {
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			h = fnv1a(h, chunk, n);
+		fclose(f);
+	}
+	snprintf(out, PW_CONFIG_HASH_LEN, "%016llx", (unsigned long long)h);
+}

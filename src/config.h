@@ -162,4 +162,12 @@ int pw_config_load_file(const char *path, struct pw_config *cfg,
 
 void pw_config_free(struct pw_config *cfg);
 
+/* The config hash operators compare across hosts (`status`, metrics,
+ * evidence): FNV-1a 64 of the file's bytes as 16 hex digits. The file
+ * variant hashes what is on disk now (an unreadable file hashes as
+ * empty). */
+#define PW_CONFIG_HASH_LEN 17
+void pw_config_hash(const void *buf, size_t len, char out[PW_CONFIG_HASH_LEN]);
+void pw_config_file_hash(const char *path, char out[PW_CONFIG_HASH_LEN]);
+
 #endif /* PW_CONFIG_H */

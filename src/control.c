@@ -1125,9 +1125,8 @@ static int cmd_log(struct ctl_req *r)
 static int cmd_config(struct ctl_req *r)
 {
 	struct pw_agent *a = r->a;
-	uint64_t h = 1469598103934665603ull;
 	FILE *f = fopen(a->config_path, "rb");
-	char *buf = NULL, hash[17];
+	char *buf = NULL, hash[PW_CONFIG_HASH_LEN];
 	size_t len = 0;
 	int c;
 
@@ -1135,14 +1134,12 @@ static int cmd_config(struct ctl_req *r)
 		return fail(r, -errno, "%s: %s", a->config_path,
 			    strerror(errno));
 	buf = malloc(CTL_CONFIG_MAX_BYTES);
-	while (buf && len < CTL_CONFIG_MAX_BYTES && (c = fgetc(f)) != EOF) {
+	while (buf && len < CTL_CONFIG_MAX_BYTES && (c = fgetc(f)) != EOF)
 		buf[len++] = (char)c;
-		h = (h ^ (uint8_t)c) * 1099511628211ull;
-	}
 	fclose(f);
 	if (!buf)
 		return fail(r, -ENOMEM, "out of memory");
-	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)h);
+	pw_config_hash(buf, len, hash);
 	json_object_object_add(r->resp, "path",
 			       json_object_new_string(a->config_path));
 	json_object_object_add(r->resp, "content",

@@ -769,7 +769,9 @@ static int put_elems(struct pw_nft *n, struct nft_batch *b, const char *set,
 			    NFT_MSG_NEWSETELEM);
 }
 
-static int put_chain(struct pw_nft *n, struct nft_batch *b)
+/* A base chain of ours, policy accept. */
+static int put_base_chain(struct pw_nft *n, struct nft_batch *b,
+			  const char *name, uint32_t hook, int prio)
 {
 	struct nftnl_chain *c;
 	struct nlmsghdr *nlh;
@@ -778,18 +780,23 @@ static int put_chain(struct pw_nft *n, struct nft_batch *b)
 	if (!c)
 		return -ENOMEM;
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, n->table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, CHAIN_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, n->prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	nlh = batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, "chain");
+	nlh = batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, name);
 	if (nlh) {
 		nftnl_chain_nlmsg_build_payload(nlh, c);
 		batch_put(b, nlh);
 	}
 	nftnl_chain_free(c);
 	return nlh ? 0 : -ENOMEM;
+}
+
+static int put_chain(struct pw_nft *n, struct nft_batch *b)
+{
+	return put_base_chain(n, b, CHAIN_NAME, NF_INET_PRE_ROUTING, n->prio);
 }
 
 /* Expressions: each adds one to r and returns false when out of memory. */
@@ -1264,7 +1271,6 @@ static int put_connlimit(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
 		{false, cl->pfx_v6, SET_CONN_PFX_V6, ID_CONN_PFX_V6,
 		 cl->per_prefix},
 	};
-	struct nftnl_chain *c;
 	struct nlmsghdr *nlh;
 	int ret, i;
 
@@ -1273,23 +1279,10 @@ static int put_connlimit(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
 	ret = put_named_counter(n, b, CL_COUNTER, pkts, bytes);
 	if (ret)
 		return ret;
-	c = nftnl_chain_alloc();
-	if (!c)
-		return -ENOMEM;
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, n->table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, CL_CHAIN_NAME);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_IN);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, CL_PRIORITY);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	nlh = batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, "connlimit chain");
-	if (nlh) {
-		nftnl_chain_nlmsg_build_payload(nlh, c);
-		batch_put(b, nlh);
-	}
-	nftnl_chain_free(c);
-	if (!nlh)
-		return -ENOMEM;
+	ret = put_base_chain(n, b, CL_CHAIN_NAME, NF_INET_LOCAL_IN,
+			     CL_PRIORITY);
+	if (ret)
+		return ret;
 	for (i = 0; i < 4; i++) {
 		struct nftnl_set *s;
 		struct nftnl_rule *r;
@@ -1355,8 +1348,6 @@ static bool build_ban_rule(struct nftnl_rule *r, bool v4)
 static int put_bans(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
 		    uint64_t bytes)
 {
-	struct nftnl_chain *c;
-	struct nlmsghdr *nlh;
 	int ret, i;
 
 	if (!n->mirror)
@@ -1370,23 +1361,10 @@ static int put_bans(struct pw_nft *n, struct nft_batch *b, uint64_t pkts,
 			      NFT_SET_INTERVAL | NFT_SET_TIMEOUT);
 	if (ret)
 		return ret;
-	c = nftnl_chain_alloc();
-	if (!c)
-		return -ENOMEM;
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, n->table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, BAN_CHAIN_NAME);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, n->prio - 1);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	nlh = batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, "bans chain");
-	if (nlh) {
-		nftnl_chain_nlmsg_build_payload(nlh, c);
-		batch_put(b, nlh);
-	}
-	nftnl_chain_free(c);
-	if (!nlh)
-		return -ENOMEM;
+	ret = put_base_chain(n, b, BAN_CHAIN_NAME, NF_INET_PRE_ROUTING,
+			     n->prio - 1);
+	if (ret)
+		return ret;
 	for (i = 0; i < 2; i++) {
 		struct nftnl_rule *r = nftnl_rule_alloc();
 

@@ -354,20 +354,6 @@ static int report_listen(struct pw_agent *a)
 	return fd;
 }
 
-static void config_hash(const char *path, char out[17])
-{
-	uint64_t h = 1469598103934665603ull;
-	FILE *f = fopen(path, "rb");
-	int c;
-
-	if (f) {
-		while ((c = fgetc(f)) != EOF)
-			h = (h ^ (uint8_t)c) * 1099511628211ull;
-		fclose(f);
-	}
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
-}
-
 static int load_config(const char *path, struct pw_config *cfg)
 {
 	struct pw_config_errors *errs = calloc(1, sizeof(*errs));
@@ -663,7 +649,7 @@ int pw_agent_reload(struct pw_agent *a)
 	lift_dropped_config_bans(a, &fresh);
 	pw_config_free(&a->cfg);
 	a->cfg = fresh;
-	config_hash(a->config_path, a->config_hash);
+	pw_config_file_hash(a->config_path, a->config_hash);
 	register_config_bans(a);
 	pw_agent_nft_reconcile(a);
 	pw_agent_sync_trusted(a);
@@ -884,7 +870,7 @@ int main(int argc, char **argv)
 	snprintf(a->config_path, sizeof(a->config_path), "%s", path);
 	if (load_config(path, &a->cfg))
 		return 1;
-	config_hash(path, a->config_hash);
+	pw_config_file_hash(path, a->config_hash);
 	a->start_ns = pw_agent_now_ns(a);
 	a->running = true;
 	a->engine = pw_engine_new(&a->cfg.scoring, a->cfg.agent.max_peers,
