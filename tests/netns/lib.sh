@@ -17,6 +17,7 @@
 #   pwt_quiet     non-empty: check() discards the checked command's stdout
 #   pwt_xdp_devs  devices in $H whose XDP program cleanup detaches
 #   pwt_keep_log  a file cleanup copies the agent's log to
+#   pwt_connect_timeout, pwt_connect_limit   see pwt_exchange
 #   PY            the python interpreter (default python3)
 #
 # Rules learned the hard way (see agent.sh): namespaces are entered with
@@ -132,22 +133,25 @@ inp() { nsenter --net=/run/netns/"$P" "$@"; }
 ctl() { inh "$C" -s "$sock" "$@"; }
 
 # --- traffic -------------------------------------------------------------------
-# pwt_echo_server NS [-i IDLE_S] [-b ADDR]... PROTO/PORT...: an echo service
-# in NS on each port (tcp or udp) of each ADDR (default "::", both
-# families), in the background as $srv (nsenter execs python, so $! is the
-# server); a TCP connection is echoed until the client closes it (or is
-# IDLE_S seconds idle). Returns once every TCP port listens.
+# pwt_echo_server NS [-i IDLE_S] [-l BACKLOG] [-b ADDR]... PROTO/PORT...: an
+# echo service in NS on each port (tcp or udp) of each ADDR (default "::",
+# both families), in the background as $srv (nsenter execs python, so $! is
+# the server); a TCP connection is echoed until the client closes it (or is
+# IDLE_S seconds idle); TCP listens with BACKLOG (default 64). Returns once
+# every TCP port listens.
 pwt_echo_server() {
 	local ns=$1 a
 	shift
 	cat >"$tmp/pwt-echo.py" <<'PY'
 import socket, sys, threading
-idle, binds, specs = None, [], []
+idle, backlog, binds, specs = None, 64, [], []
 args = sys.argv[1:]
 while args:
     a = args.pop(0)
     if a == "-i":
         idle = float(args.pop(0))
+    elif a == "-l":
+        backlog = int(args.pop(0))
     elif a == "-b":
         binds.append(args.pop(0))
     else:
@@ -186,7 +190,7 @@ for addr in binds or ["::"]:
         s = sock(addr, socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM)
         s.bind((addr, int(port)))
         if proto == "tcp":
-            s.listen(64)
+            s.listen(backlog)
         threading.Thread(target=tcp if proto == "tcp" else udp, args=(s,), daemon=True).start()
 threading.Event().wait()
 PY
