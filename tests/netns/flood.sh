@@ -68,28 +68,9 @@ for b in "$D" "$C" "$F"; do
 	[ -x "$b" ] || { echo "flood.sh: $b missing (make all)" >&2; exit 1; }
 done
 
-# --- helpers (python: echo service, peers' exchanges, log watcher) ---------
+# --- helpers (python: peers' exchanges, log watcher) ---------------------
 cat >"$tmp/helper.py" <<'PY'
 import json, os, re, socket, sys, threading, time
-
-def serve(addr, port):
-    def one(c):
-        c.settimeout(30)
-        try:
-            while True:
-                d = c.recv(64)
-                if not d:
-                    break
-                c.sendall(d)
-        except OSError:
-            pass
-        c.close()
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port)); s.listen(1024)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=one, args=(c,), daemon=True).start()
 
 TIMEOUT_S = 5.0        # one exchange, SYN retransmissions included
 PERSIST_EVERY_S = 0.1  # request/response on a long-lived connection
@@ -169,9 +150,7 @@ def watch(log, pattern, out, timeout_s):
         time.sleep(0.01)
 
 cmd = sys.argv[1]
-if cmd == "serve":
-    serve(sys.argv[2], int(sys.argv[3]))
-elif cmd == "peers":
+if cmd == "peers":
     peers(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6:])
 elif cmd == "watch":
     watch(*sys.argv[2:6])
@@ -268,9 +247,9 @@ pwt_addrs "$P" pw1 198.18.0.2/24 $TRUSTED/32 198.18.2.10/32 198.18.2.11/32
 pwt_routes "$H" pw0 198.18.1.0/24 198.18.2.0/24 198.18.9.0/24
 HOST_MAC=$(ip -n "$H" -j link show pw0 | jq -r '.[0].address')
 
-# nsenter execs python, so $! is the server itself.
-nsenter --net=/run/netns/"$H" python3 "$tmp/helper.py" serve 198.18.0.1 $TCP_PORT &
-srv=$!
+# the echo service: idle connections closed after 30 s; a deep accept
+# queue, as a node's
+pwt_echo_server "$H" -i 30 -l 1024 -b 198.18.0.1 tcp/$TCP_PORT
 
 {
 	echo "table inet pwflood {"
