@@ -28,12 +28,9 @@
 # `make check` stays green); run with PWT_KNOWN_BUGS= to make them fail.
 # A tagged check that passes says so: remove its id once the fix lands.
 set -uo pipefail
-[ -n "${PWT_RUNNING:-}" ] && { echo "abuse.sh: refusing to run nested" >&2; exit 99; }
-export PWT_RUNNING=1
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-D=$root/$BUILD/bin/peerwalld
-C=$root/$BUILD/bin/peerwallctl
+. "$(dirname "$0")/lib.sh"
+pwt_guard abuse.sh PWT_RUNNING
+pwt_init
 ABUSE=$root/tests/abuse
 # The system python: the abusers also run as nobody, who cannot reach a
 # per-user interpreter under /root.
@@ -49,33 +46,25 @@ PY=/usr/bin/python3
 KNOWN_BUGS=${PWT_KNOWN_BUGS-}
 H=pwa-host-$$
 P=pwa-peer-$$
-tmp=$(mktemp -d)
-pins=/sys/fs/bpf/peerwall-test-$$
-sock=$tmp/ctl.sock
 rsock=$tmp/report.sock
 sdir=$tmp/state
 TICK_MS=500
-pid=
-passed=0 failed=0 skipped=0
+skipped=0
+pwt_xdp_devs=pw0
+pwt_keep_log=${PWT_KEEP_LOG:-}
 
 cleanup() {
 	trap '' PIPE
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	[ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
 	[ -n "${mw:-}" ] && kill "$mw" 2>/dev/null
-	ip -n "$H" link set dev pw0 xdp off 2>/dev/null
-	ip netns del "$H" 2>/dev/null
-	ip netns del "$P" 2>/dev/null
+	# the agent first: the state dir is unmounted before the rest goes
+	[ -n "$pid" ] && { kill -9 "$pid" && wait "$pid"; } 2>/dev/null
+	pid=
 	mountpoint -q "$sdir" && umount "$sdir"
-	[ -n "${PWT_KEEP_LOG:-}" ] && cp "$tmp/agent.log" "$PWT_KEEP_LOG"
-	rm -rf "$pins" "$tmp"
+	pwt_cleanup
 }
-trap cleanup EXIT
+pwt_trap
 trap 'exit 130' INT TERM HUP PIPE
 
-ok() { echo "  ok    $1"; passed=$((passed + 1)); }
-bad() { echo "  FAIL  $1"; failed=$((failed + 1)); [ -f "$tmp/agent.log" ] && tail -5 "$tmp/agent.log" | sed 's/^/        log: /'; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
 # kcheck ID DESC CMD...: a check that a known agent bug makes fail.
 kcheck() {
 	local id=$1 d=$2
@@ -91,8 +80,6 @@ kcheck() {
 	esac
 }
 note() { echo "        $*"; }
-inh() { nsenter --net=/run/netns/"$H" "$@"; }
-inp() { nsenter --net=/run/netns/"$P" "$@"; }
 ctl() { inh timeout 10 "$C" -s "$sock" "$@"; }
 # as nobody, without any group (or with the one given)
 as_nobody() { inh setpriv --reuid=nobody --regid="${NOBODY_GID:-nogroup}" --clear-groups "$@"; }
@@ -102,22 +89,10 @@ abuse() { inh timeout 60 "$PY" "$ABUSE/ctlabuse.py" "$sock" "$@"; }
 jqt() { [ -n "$1" ] && jq -e "$2" <<<"$1" >/dev/null 2>&1; }
 
 # connect SRC: exit 0 when a TCP exchange with the service completes
-connect() {
-	inp "$PY" - "$1" <<'PY' >/dev/null 2>&1
-import socket, sys
-s = socket.socket()
-s.settimeout(1.5)
-s.bind((sys.argv[1], 0))
-s.connect(("198.18.0.1", 26656))
-s.sendall(b"ping\n")
-assert s.recv(16)
-PY
-}
+connect() { pwt_exchange "$P" "$1" 198.18.0.1 26656; }
 blocked() { ! connect "$1"; }
-state_of() { ctl --json peer "$1" | jq -r .peer.state; }
-is_banned() { [ "$(state_of "$1")" = banned ]; }
 alive() { kill -0 "$pid" 2>/dev/null && ctl status >/dev/null; }
-scrape() { inh "$PY" -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:19477/metrics", timeout=3).read().decode())'; }
+scrape() { pwt_scrape 19477; }
 # metric NAME_WITH_LABELS: its value from a fresh scrape (empty if absent)
 metric() { local text; text=$(scrape) && awk -v m="$1" '$1 == m { print $2 }' <<<"$text"; }
 status_field() { ctl --json status | jq -r ".$1"; }
@@ -126,12 +101,7 @@ vm() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
 log_count() { grep -c -- "$1" "$tmp/agent.log"; }
 mib() { echo $((($1 + 512) / 1024)); }
 
-start_agent() {
-	nsenter --net=/run/netns/"$H" "$D" -c "$tmp/pw.conf" -f >>"$tmp/agent.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 50); do [ -S "$sock" ] && ctl status >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
+start_agent() { pwt_start_agent; }
 
 echo "abuse: building helpers"
 for h in modewatch dgflood; do
@@ -139,43 +109,19 @@ for h in modewatch dgflood; do
 done
 
 echo "abuse: setting up $H <-> $P"
-ip netns add "$H" && ip netns add "$P" || exit 1
-ip link add pw0 netns "$H" type veth peer name pw1 netns "$P" || exit 1
-inh ip addr add 198.18.0.1/24 dev pw0
-inh ip link set pw0 up
-inh ip link set lo up
-inp ip addr add 198.18.0.2/24 dev pw1
-for a in 198.18.9.9 198.18.9.10 198.18.9.11 198.18.9.12; do inp ip addr add $a/32 dev pw1; done
-inp ip link set pw1 up
-inp ip link set lo up
-inh ip route add 198.18.9.0/24 dev pw0
+pwt_pair "$H" pw0 "$P" pw1 || exit 1
+pwt_addrs "$H" pw0 198.18.0.1/24
+pwt_addrs "$P" pw1 198.18.0.2/24 198.18.9.9/32 198.18.9.10/32 198.18.9.11/32 198.18.9.12/32
+pwt_routes "$H" pw0 198.18.9.0/24
 
-nsenter --net=/run/netns/"$H" "$PY" -c '
-import socketserver
-class H(socketserver.BaseRequestHandler):
-    def handle(self):
-        self.request.sendall(self.request.recv(64))
-socketserver.ThreadingTCPServer.allow_reuse_address = True
-socketserver.ThreadingTCPServer(("198.18.0.1", 26656), H).serve_forever()' &
-srv=$!
+pwt_echo_server "$H" -b 198.18.0.1 tcp/26656
 
 # The state directory is a 16 KiB tmpfs, so that it can be filled.
 mkdir "$sdir" && mount -t tmpfs -o size=16k,mode=0700 "pwa-state-$$" "$sdir" || { bad "tmpfs for the state dir"; exit 1; }
 
 # control_group "root": gid 0 may change things; nobody (65534) may not.
-cat >"$tmp/pw.conf" <<EOF
-interfaces = ["pw0"];
-protect = ( { proto = "tcp"; port = 26656; } );
-trusted = [ "198.18.1.0/24" ];
-maps = { sources = 65536; prefixes = 4096; sanctions = 4096; bancidrs = 1024; };
-tick_ms = $TICK_MS;
-state_dir = "$sdir";
-control_socket = "$sock";
-control_group = "root";
-report_socket = "$rsock";
-pin_root = "$pins";
-metrics = { listen = "127.0.0.1:19477"; };
-EOF
+pwt_conf "$tmp/pw.conf" "state_dir = \"$sdir\";" 'metrics = { listen = "127.0.0.1:19477"; };' \
+	"tick_ms = $TICK_MS;" 'control_group = "root";'
 inh "$D" --check-config "$tmp/pw.conf" >/dev/null || { bad "config valid"; exit 1; }
 
 # --- 1. socket permissions ----------------------------------------------------
@@ -486,5 +432,4 @@ check "agent stops cleanly on SIGTERM (exit 0)" stopped
 pid=
 check "final state saved and verifiable" state_ok 198.18.9.9/32 198.18.9.10/32
 
-echo "abuse netns tests: $passed passed, $failed failed, $skipped skipped (KNOWN-BUG)"
-[ "$failed" -eq 0 ]
+pwt_summary "abuse netns tests" "$skipped skipped (KNOWN-BUG)"

@@ -9,111 +9,40 @@
 # Namespaces are entered with nsenter (not `ip netns exec`, which remounts
 # /sys and hides bpffs pins). Everything is removed on exit, pass or fail.
 set -uo pipefail
-# Never run nested (a quoting slip once made this script call itself).
-[ -n "${PWT_RUNNING:-}" ] && { echo "agent.sh: refusing to run nested" >&2; exit 99; }
-export PWT_RUNNING=1
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-D=$root/$BUILD/bin/peerwalld
-C=$root/$BUILD/bin/peerwallctl
+. "$(dirname "$0")/lib.sh"
+pwt_guard agent.sh PWT_RUNNING
+pwt_init
 H=pwt-host-$$
 P=pwt-peer-$$
-tmp=$(mktemp -d)
-pins=/sys/fs/bpf/peerwall-test-$$
-sock=$tmp/ctl.sock
 rsock=$tmp/report.sock
-pid=
-passed=0 failed=0
-
-cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	[ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
-	ip -n "$H" link set dev pw0 xdp off 2>/dev/null
-	ip netns del "$H" 2>/dev/null
-	ip netns del "$P" 2>/dev/null
-	[ -n "${PWT_KEEP_LOG:-}" ] && cp "$tmp/agent.log" "$PWT_KEEP_LOG"
-	rm -rf "$pins" "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-ok() { echo "  ok    $1"; passed=$((passed + 1)); }
-bad() { echo "  FAIL  $1"; failed=$((failed + 1)); [ -f "$tmp/agent.log" ] && tail -5 "$tmp/agent.log" | sed 's/^/        log: /'; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
-inh() { nsenter --net=/run/netns/"$H" "$@"; }
-inp() { nsenter --net=/run/netns/"$P" "$@"; }
-ctl() { inh "$C" -s "$sock" "$@"; }
+pwt_xdp_devs=pw0
+pwt_keep_log=${PWT_KEEP_LOG:-}
+pwt_trap
 
 # connect SRC: exit 0 when a TCP exchange with the service completes
-connect() {
-	inp python3 - "$1" <<'PY' >/dev/null 2>&1
-import socket, sys
-s = socket.socket()
-s.settimeout(1.5)
-s.bind((sys.argv[1], 0))
-s.connect(("198.18.0.1", 26656))
-s.sendall(b"ping\n")
-assert s.recv(16)
-PY
-}
+connect() { pwt_exchange "$P" "$1" 198.18.0.1 26656; }
 blocked() { ! connect "$1"; }
 refused() { ! ctl "$@" >/dev/null 2>&1; }
-state_of() { ctl --json peer "$1" | jq -r .peer.state; }
-is_banned() { [ "$(state_of "$1")" = banned ]; }
-not_banned() { [ "$(state_of "$1")" != banned ]; }
 status_shows_native() { ctl status | grep -q 'pw0 (native)'; }
 in_pinned_sanctions() { bpftool map lookup pinned "$pins/pw0/sanction_v4" key $1 >/dev/null 2>&1; }
 ban_reason_is() { [ "$(ctl --json peer "$1" | jq -r .ban.reason)" = "$2" ]; }
 bad_addr_then_alive() { refused ban 300.1.1.1 && ctl status >/dev/null; }
 export_has() { ctl export --format txt | grep -q "$1"; }
-
-start_agent() {
-	# nsenter execs the agent, so $! is the agent itself (a backgrounded
-	# shell function would give a subshell's pid).
-	nsenter --net=/run/netns/"$H" "$D" -c "$tmp/pw.conf" -f >>"$tmp/agent.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 50); do [ -S "$sock" ] && ctl status >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
-
-prog_count() { inh ip -d link show dev pw0 | grep -c 'prog/xdp'; }
+start_agent() { pwt_start_agent; }
+prog_count() { pwt_xdp_count pw0; }
 
 echo "netns: setting up $H <-> $P"
-ip netns add "$H" && ip netns add "$P" || exit 1
-ip link add pw0 netns "$H" type veth peer name pw1 netns "$P" || exit 1
-inh ip addr add 198.18.0.1/24 dev pw0
-inh ip link set pw0 up
-inh ip link set lo up
-inp ip addr add 198.18.0.2/24 dev pw1
-for a in 198.18.1.10 198.18.9.9 198.18.9.10 198.18.9.11 198.18.9.12; do inp ip addr add $a/32 dev pw1; done
-inp ip link set pw1 up
-inp ip link set lo up
+pwt_pair "$H" pw0 "$P" pw1 || exit 1
+pwt_addrs "$H" pw0 198.18.0.1/24
+pwt_addrs "$P" pw1 198.18.0.2/24 198.18.1.10/32 198.18.9.9/32 198.18.9.10/32 198.18.9.11/32 198.18.9.12/32
 inp ip route add 198.18.0.1/32 dev pw1 2>/dev/null
-inh ip route add 198.18.1.0/24 dev pw0
-inh ip route add 198.18.9.0/24 dev pw0
+pwt_routes "$H" pw0 198.18.1.0/24 198.18.9.0/24
 
 # a tiny echo service on the protected port
-# nsenter execs python, so $! is the server itself (not a subshell).
-nsenter --net=/run/netns/"$H" python3 -c '
-import socketserver
-class H(socketserver.BaseRequestHandler):
-    def handle(self):
-        self.request.sendall(self.request.recv(64))
-socketserver.ThreadingTCPServer.allow_reuse_address = True
-socketserver.ThreadingTCPServer(("198.18.0.1", 26656), H).serve_forever()' &
-srv=$!
+pwt_echo_server "$H" -b 198.18.0.1 tcp/26656
 
-cat >"$tmp/pw.conf" <<EOF
-interfaces = ["pw0"];
-protect = ( { proto = "tcp"; port = 26656; } );
-trusted = [ "198.18.1.0/24" ];
-maps = { sources = 65536; prefixes = 4096; sanctions = 4096; bancidrs = 1024; };
-state_dir = "$tmp/state";
-control_socket = "$sock";
-report_socket = "$rsock";
-pin_root = "$pins";
-metrics = { listen = "127.0.0.1:19477"; };
-logwatch = ( { path = "$tmp/node.log"; pattern = "invalid block from ([0-9.]+)"; weight = 20; reason = "bad_block"; } );
-EOF
+pwt_conf "$tmp/pw.conf" 'metrics = { listen = "127.0.0.1:19477"; };' \
+	"logwatch = ( { path = \"$tmp/node.log\"; pattern = \"invalid block from ([0-9.]+)\"; weight = 20; reason = \"bad_block\"; } );"
 : >"$tmp/node.log"
 inh "$D" --check-config "$tmp/pw.conf" >/dev/null || { bad "config valid"; exit 1; }
 sleep 0.3
@@ -148,23 +77,17 @@ check "ban survived the restart (registry)" ban_reason_is 198.18.9.9 before-kill
 check "banned source still dropped after restart" blocked 198.18.9.9
 
 echo "netns: node reports"
-for _ in 1 2 3; do inh python3 -c "
-import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.sendto(b'invalid 198.18.9.10:40000 weight=100 reason=bad_block', '$rsock')"; done
+pwt_dgrams "$rsock" 3 'invalid 198.18.9.10:40000 weight=100 reason=bad_block'
 sleep 2.5
 check "reported source banned via the report socket" is_banned 198.18.9.10
 check "reported source cannot connect" blocked 198.18.9.10
 for _ in $(seq 100); do ctl report invalid 198.18.1.10 weight=100 reason=spam >/dev/null; done
-inh python3 -c "
-import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-for i in range(900): s.sendto(b'invalid 198.18.1.10 weight=100', '$rsock')"
+pwt_dgrams "$rsock" 900 'invalid 198.18.1.10 weight=100'
 sleep 2.5
 check "trusted peer reported 1000 times is not banned" not_banned 198.18.1.10
 check "trusted peer still connects" connect 198.18.1.10
 for junk in "" "invalid" "invalid 1.2.3.4 weight=0" "frobnicate 1.2.3.4" "invalid 999.1.1.1"; do
-	inh python3 -c "
-import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.sendto(b'$junk', '$rsock')"
+	pwt_dgrams "$rsock" 1 "$junk"
 done
 alive() { ctl status >/dev/null; }
 check "malformed reports leave the agent answering" alive
@@ -194,8 +117,7 @@ else
 fi
 
 echo "netns: metrics"
-scrape() { inh python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:19477/metrics", timeout=3).read().decode())'; }
-metric_has() { local text; text=$(scrape) && grep -q "$1" <<<"$text"; }
+metric_has() { local text; text=$(pwt_scrape 19477) && grep -q "$1" <<<"$text"; }
 check "metrics: interface attached natively" metric_has 'peerwall_interface_attached{interface="pw0",xdp_mode="native"} 1'
 check "metrics: banned drops counted" metric_has 'peerwall_packets_total{reason="drop_banned",verdict="drop"} [1-9]'
 check "metrics: bans issued by cause" metric_has 'peerwall_bans_issued_total{cause="spoofable"} [1-9]'
@@ -203,10 +125,8 @@ check "metrics: bans issued by cause" metric_has 'peerwall_bans_issued_total{cau
 echo "netns: export, detach"
 check "export lists the bans" export_has 198.18.9.9/32
 check "detach accepted" ctl detach
-for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-pid=
+pwt_await_exit 30
 check "after detach no XDP program is attached" test "$(prog_count)" -eq 0
 check "after detach the pins are gone" test ! -e "$pins/pw0/config"
 
-echo "agent netns tests: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+pwt_summary "agent netns tests"

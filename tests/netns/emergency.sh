@@ -22,46 +22,32 @@
 # The test opens the control socket to every user (chmod 0666) so that an
 # unprivileged user reaches the agent's own per-request check.
 set -uo pipefail
-# Never run nested (a quoting slip once made a test script call itself).
-[ -n "${PWE_RUNNING:-}" ] && { echo "emergency.sh: refusing to run nested" >&2; exit 99; }
-export PWE_RUNNING=1
+. "$(dirname "$0")/lib.sh"
+pwt_guard emergency.sh PWE_RUNNING
 # The refusal checks set SSH_CONNECTION themselves; the caller's must not leak in.
 unset SSH_CONNECTION
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-D=$root/$BUILD/bin/peerwalld
-C=$root/$BUILD/bin/peerwallctl
+pwt_init
 H=pwe-h-$$
 T=pwe-t-$$
 U=pwe-u-$$
 TABLE=pwt_emerg
-tmp=$(mktemp -d)
-pins=/sys/fs/bpf/peerwall-test-$$
-sock=$tmp/ctl.sock
-pid= srv= holder= holders=
-passed=0 failed=0
+holder= holders=
+pwt_xdp_devs="pwe0 pwe1"
+pwt_keep_log=${PWE_KEEP_LOG:-}
+pwt_log_lines=3
+# an exchange: 1.2 s per step, 5 s in all
+pwt_connect_timeout=1.2 pwt_connect_limit=5
 
 cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	for h in $holders; do kill "$h" 2>/dev/null; done
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null
-	for i in pwe0 pwe1; do ip -n "$H" link set dev $i xdp off 2>/dev/null; done
-	ip netns del "$H" 2>/dev/null
-	ip netns del "$T" 2>/dev/null
-	ip netns del "$U" 2>/dev/null
-	[ -n "${PWE_KEEP_LOG:-}" ] && cp "$tmp/agent.log" "$PWE_KEEP_LOG"
-	rm -rf "$pins" "$tmp"
+	pwt_cleanup
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+pwt_trap
 
+# PWE_TIME=1: the seconds elapsed after each passed check
 ok() { echo "  ok    $1${PWE_TIME:+ [$SECONDS]}"; passed=$((passed + 1)); }
-bad() { echo "  FAIL  $1"; failed=$((failed + 1)); [ -f "$tmp/agent.log" ] && tail -3 "$tmp/agent.log" | sed 's/^/        log: /'; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
-inh() { nsenter --net=/run/netns/"$H" "$@"; }
 int() { nsenter --net=/run/netns/"$T" "$@"; }
 inu() { nsenter --net=/run/netns/"$U" "$@"; }
-ctl() { inh "$C" -s "$sock" "$@"; }
 # a peerwallctl command as a check: quiet, its output shown when it fails
 qctl() { ctl "$@" >"$tmp/out" 2>&1 || { sed 's/^/        /' "$tmp/out"; return 1; }; }
 # exit status of a peerwallctl command, output discarded
@@ -83,40 +69,6 @@ PY=$(command -v python3)
 PY=$("$PY" -c 'import sys; print(sys.executable)')
 
 # --- helpers -----------------------------------------------------------------
-# echo service: dual stack, one thread per connection, held open until the
-# client closes (the connection-limit check keeps sockets open)
-cat >"$tmp/srv.py" <<'PY'
-import socket, sys, threading
-def serve(c):
-    try:
-        while True:
-            d = c.recv(64)
-            if not d:
-                break
-            c.sendall(d)
-    except OSError:
-        pass
-    c.close()
-def tcp(port):
-    s = socket.socket(socket.AF_INET6)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("::", port)); s.listen(64)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
-for p in sys.argv[1:]:
-    threading.Thread(target=tcp, args=(int(p),), daemon=True).start()
-threading.Event().wait()
-PY
-# cli.py SRC DST PORT: exit 0 when an echo comes back
-cat >"$tmp/cli.py" <<'PY'
-import socket, sys
-src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET)
-s.settimeout(1.2); s.bind((src, 0))
-s.connect((dst, port)); s.sendall(b"ping\n"); assert s.recv(16) == b"ping\n"
-PY
 # hold.py SRC DST PORT N DIR: open N connections (echo on each) and keep
 # them; then one more (DIR/extra: ok, refused = reset, or failed); wait for
 # DIR/close, close one, try again (DIR/again); wait for DIR/done.
@@ -161,7 +113,7 @@ wait("done")
 PY
 
 # conn NS SRC DST PORT: a real exchange from namespace NS
-conn() { local ns=$1; shift; nsenter --net=/run/netns/"$ns" timeout 5 "$PY" "$tmp/cli.py" "$@" >/dev/null 2>&1; }
+conn() { pwt_exchange "$@"; }
 blocked() { ! conn "$@"; }
 # the usual peers and targets
 TV4=(198.18.1.10 198.18.1.1) TV6=(fd00:1::10 fd00:1::1)
@@ -199,39 +151,24 @@ e_ok() { local e; e=$(E) && jq -e "$1" >/dev/null 2>&1 <<<"$e"; }
 remaining() { ctl --json emergency status | jq -r .emergency.remaining_s; }
 e_status_says() { local o; o=$(ctl emergency status) && [[ $o == "emergency: $1"* ]]; }
 
-scrape() { inh "$PY" -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:19478/metrics", timeout=3).read().decode())'; }
+scrape() { pwt_scrape 19478; }
 metric_is() { local t; t=$(scrape) && grep -qx "$1 $2" <<<"$t"; }
 
-xdp_progs() { inh ip -d link show | grep -c 'prog/xdp'; }
+xdp_progs() { pwt_xdp_count; }
 
+# start_agent CONF
 start_agent() {
-	# nsenter execs the agent, so $! is the agent itself
-	nsenter --net=/run/netns/"$H" "$D" -c "$1" -f >>"$tmp/agent.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 50); do
-		if [ -S "$sock" ] && ctl status >/dev/null 2>&1; then
-			# test scaffolding: the socket is root:root 0660; open it
-			# so an unprivileged user reaches the agent's own
-			# per-request credential check
-			chmod 0666 "$sock"
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
+	# test scaffolding: the socket is root:root 0660; open it so an
+	# unprivileged user reaches the agent's own per-request credential check
+	pwt_start_agent "$1" && chmod 0666 "$sock"
 }
 stop_agent() {
 	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	wait "$pid" 2>/dev/null
-	! kill -0 "$pid" 2>/dev/null && pid=
+	pwt_await_exit 50
 }
 detach_agent() {
 	ctl detach >/dev/null || return 1
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	wait "$pid" 2>/dev/null
-	! kill -0 "$pid" 2>/dev/null && pid=
+	pwt_await_exit 50
 }
 
 # write_conf FILE ENFORCE STATE_DIR [trusted|none] [LIMITS]
@@ -257,23 +194,13 @@ write_conf() {
 
 # --- setup -------------------------------------------------------------------
 echo "emergency: setting up $T <-> $H <-> $U"
-ip netns add "$H" && ip netns add "$T" && ip netns add "$U" || exit 1
-ip link add pwe0 netns "$H" type veth peer name pwt netns "$T" || exit 1
-ip link add pwe1 netns "$H" type veth peer name pwu netns "$U" || exit 1
-for ns in "$H" "$T" "$U"; do ip -n "$ns" link set lo up; done
-inh ip addr add 198.18.1.1/24 dev pwe0
-inh ip -6 addr add fd00:1::1/64 dev pwe0 nodad
-inh ip addr add 198.18.9.1/24 dev pwe1
-inh ip -6 addr add fd00:9::1/64 dev pwe1 nodad
-int ip addr add 198.18.1.10/24 dev pwt
-int ip -6 addr add fd00:1::10/64 dev pwt nodad
-inu ip addr add 198.18.9.9/24 dev pwu
-inu ip addr add 198.18.9.10/24 dev pwu
-inu ip -6 addr add fd00:9::9/64 dev pwu nodad
-inh ip link set pwe0 up
-inh ip link set pwe1 up
-int ip link set pwt up
-inu ip link set pwu up
+pwt_netns_add "$H" "$T" "$U" || exit 1
+pwt_veth "$H" pwe0 "$T" pwt || exit 1
+pwt_veth "$H" pwe1 "$U" pwu || exit 1
+pwt_addrs "$H" pwe0 198.18.1.1/24 fd00:1::1/64
+pwt_addrs "$H" pwe1 198.18.9.1/24 fd00:9::1/64
+pwt_addrs "$T" pwt 198.18.1.10/24 fd00:1::10/64
+pwt_addrs "$U" pwu 198.18.9.9/24 198.18.9.10/24 fd00:9::9/64
 
 # another owner's tables, there before the agent
 inh nft -f - <<'EOF' || exit 1
@@ -296,10 +223,9 @@ table ip nat {
 EOF
 others >"$tmp/others.before"
 
-# nsenter execs python, so $! is the server itself
-nsenter --net=/run/netns/"$H" "$PY" "$tmp/srv.py" 26656 22 8080 &
-srv=$!
-for _ in $(seq 50); do [ "$(inh ss -Hltn 'sport = :8080' | wc -l)" -gt 0 ] && break; sleep 0.1; done
+# the echo service (connections held open until the client closes: the
+# connection-limit checks keep sockets open)
+pwt_echo_server "$H" tcp/26656 tcp/22 tcp/8080
 chmod 0711 "$tmp"
 
 # --- the connection limit (enforce both and nft) -------------------------------
@@ -618,5 +544,4 @@ echo "emergency: the other owner's tables"
 check "table inet filter and table ip nat byte-identical (nft -a list)" others_same
 if ! others_same; then diff "$tmp/others.before" "$tmp/others.now" | sed 's/^/        /'; fi
 
-echo "emergency netns tests: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+pwt_summary "emergency netns tests"

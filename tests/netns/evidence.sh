@@ -10,54 +10,23 @@
 # Namespaces are entered with nsenter (not `ip netns exec`, which remounts
 # /sys and hides bpffs pins). Everything is removed on exit, pass or fail.
 set -uo pipefail
-# Never run nested (a quoting slip once made a test script call itself).
-[ -n "${PWE_RUNNING:-}" ] && { echo "evidence.sh: refusing to run nested" >&2; exit 99; }
-export PWE_RUNNING=1
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-D=$root/$BUILD/bin/peerwalld
-C=$root/$BUILD/bin/peerwallctl
-R=$root/$BUILD/bin/peerwall-replay
+. "$(dirname "$0")/lib.sh"
+pwt_guard evidence.sh PWE_RUNNING
+pwt_init
 H=pwe-host-$$
 P=pwe-peer-$$
-tmp=$(mktemp -d)
-pins=/sys/fs/bpf/peerwall-test-$$
-sock=$tmp/ctl.sock
-pid=
-srv=
-passed=0 failed=0
-
+pwt_xdp_devs=pw0
+pwt_keep_log=${PWE_KEEP_LOG:-}
+# the checked commands' output is not shown
+pwt_quiet=1
 cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null
-	[ -n "$hp" ] && kill "$hp" 2>/dev/null
-	ip -n "$H" link set dev pw0 xdp off 2>/dev/null
-	ip netns del "$H" 2>/dev/null
-	ip netns del "$P" 2>/dev/null
-	[ -n "${PWE_KEEP_LOG:-}" ] && cp "$tmp/agent.log" "$PWE_KEEP_LOG"
-	rm -rf "$pins" "$tmp"
+	[ -n "${hp:-}" ] && kill "$hp" 2>/dev/null
+	pwt_cleanup
 }
-trap cleanup EXIT INT TERM
-
-ok() { echo "  ok    $1"; passed=$((passed + 1)); }
-bad() { echo "  FAIL  $1"; failed=$((failed + 1)); [ -f "$tmp/agent.log" ] && tail -5 "$tmp/agent.log" | sed 's/^/        log: /'; }
-check() { local d=$1; shift; if "$@" >/dev/null; then ok "$d"; else bad "$d"; fi; }
-inh() { nsenter --net=/run/netns/"$H" "$@"; }
-inp() { nsenter --net=/run/netns/"$P" "$@"; }
-ctl() { inh "$C" -s "$sock" "$@"; }
+pwt_trap
 
 # connect SRC: exit 0 when a TCP exchange with the service completes
-connect() {
-	inp python3 - "$1" <<'PY' >/dev/null 2>&1
-import socket, sys
-s = socket.socket()
-s.settimeout(1.5)
-s.bind((sys.argv[1], 0))
-s.connect(("198.18.0.1", 26656))
-s.sendall(b"ping\n")
-assert s.recv(16)
-PY
-}
+connect() { pwt_exchange "$P" "$1" 198.18.0.1 26656; }
 blocked() { ! connect "$1"; }
 # send SRC N: N SYNs at 20/s from SRC to the protected port, in the
 # background ($hp). In its own session: hping3 ends by signalling its
@@ -69,50 +38,20 @@ send_syns() {
 }
 wait_syns() { [ -z "$hp" ] || wait "$hp" 2>/dev/null; hp=; }
 
-start_agent() {
-	# nsenter execs the agent, so $! is the agent itself.
-	nsenter --net=/run/netns/"$H" "$D" -c "$tmp/pw.conf" -f >>"$tmp/agent.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 50); do [ -S "$sock" ] && ctl status >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
+start_agent() { pwt_start_agent; }
 
 command -v hping3 >/dev/null || { echo "evidence.sh: hping3 is required (make deps)" >&2; exit 1; }
 command -v tcpdump >/dev/null || { echo "evidence.sh: tcpdump is required (make deps)" >&2; exit 1; }
 
 echo "netns: setting up $H <-> $P"
-ip netns add "$H" && ip netns add "$P" || exit 1
-ip link add pw0 netns "$H" type veth peer name pw1 netns "$P" || exit 1
-inh ip addr add 198.18.0.1/24 dev pw0
-inh ip link set pw0 up
-inh ip link set lo up
-inp ip addr add 198.18.0.2/24 dev pw1
-for a in 198.18.9.9 198.18.9.10; do inp ip addr add $a/32 dev pw1; done
-inp ip link set pw1 up
-inp ip link set lo up
-inh ip route add 198.18.9.0/24 dev pw0
+pwt_pair "$H" pw0 "$P" pw1 || exit 1
+pwt_addrs "$H" pw0 198.18.0.1/24
+pwt_addrs "$P" pw1 198.18.0.2/24 198.18.9.9/32 198.18.9.10/32
+pwt_routes "$H" pw0 198.18.9.0/24
 
-# nsenter execs python, so $! is the server itself (not a subshell).
-nsenter --net=/run/netns/"$H" python3 -c '
-import socketserver
-class H(socketserver.BaseRequestHandler):
-    def handle(self):
-        self.request.sendall(self.request.recv(64))
-socketserver.ThreadingTCPServer.allow_reuse_address = True
-socketserver.ThreadingTCPServer(("198.18.0.1", 26656), H).serve_forever()' &
-srv=$!
+pwt_echo_server "$H" -b 198.18.0.1 tcp/26656
 
-cat >"$tmp/pw.conf" <<EOF
-interfaces = ["pw0"];
-protect = ( { proto = "tcp"; port = 26656; } );
-maps = { sources = 65536; prefixes = 4096; sanctions = 4096; bancidrs = 1024; };
-state_dir = "$tmp/state";
-control_socket = "$sock";
-report_socket = "$tmp/report.sock";
-pin_root = "$pins";
-metrics = { listen = ""; };
-capture = { per_second = 1000; snaplen = 96; };
-EOF
+pwt_conf "$tmp/pw.conf" -trusted 'capture = { per_second = 1000; snaplen = 96; };'
 inh "$D" --check-config "$tmp/pw.conf" >/dev/null || { bad "config valid"; exit 1; }
 sleep 0.3
 
@@ -191,5 +130,4 @@ check "forgiving an unknown source is refused" test "$(ctl forgive 198.18.9.77 >
 
 kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 pid=
-echo "evidence netns tests: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+pwt_summary "evidence netns tests"

@@ -24,21 +24,15 @@
 # and tables are removed on exit, pass or fail (the tables go with the
 # namespace).
 set -uo pipefail
-# Never run nested (see agent.sh).
-[ -n "${PWF_RUNNING:-}" ] && { echo "flood.sh: refusing to run nested" >&2; exit 99; }
-export PWF_RUNNING=1
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-D=$root/$BUILD/bin/peerwalld
-C=$root/$BUILD/bin/peerwallctl
+. "$(dirname "$0")/lib.sh"
+pwt_guard flood.sh PWF_RUNNING
+pwt_init
 F=$root/$BUILD/bin/pw-flood
 H=pwf-host-$$
 P=pwf-peer-$$
-tmp=$(mktemp -d)
-pins=/sys/fs/bpf/peerwall-test-$$
-sock=$tmp/ctl.sock
-pid='' srv='' cli='' flood='' watcher=''
-passed=0 failed=0
+cli='' flood='' watcher=''
+pwt_xdp_devs=pw0
+pwt_keep_log=${PWF_KEEP_LOG:-}
 
 # Sources (see the picture above) and the protected ports.
 TRUSTED=198.18.1.10
@@ -58,26 +52,12 @@ cleanup() {
 	for p in "$flood" "$cli" "$watcher" "$pid" "$srv"; do
 		[ -n "$p" ] && { kill -9 "$p" && wait "$p"; } 2>/dev/null
 	done
-	ip -n "$H" link set dev pw0 xdp off 2>/dev/null
-	ip netns del "$H" 2>/dev/null
-	ip netns del "$P" 2>/dev/null
-	[ -n "${PWF_KEEP_LOG:-}" ] && cp "$tmp/agent.log" "$PWF_KEEP_LOG"
-	rm -rf "$pins" "$tmp"
+	pid='' srv=''
+	pwt_cleanup
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+pwt_trap
 
-ok() { echo "  ok    $1"; passed=$((passed + 1)); }
-bad() {
-	echo "  FAIL  $1"
-	failed=$((failed + 1))
-	[ -f "$tmp/agent.log" ] && tail -5 "$tmp/agent.log" | sed 's/^/        log: /'
-}
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
 info() { echo "  info  $*"; }
-inh() { nsenter --net=/run/netns/"$H" "$@"; }
-inp() { nsenter --net=/run/netns/"$P" "$@"; }
-ctl() { inh "$C" -s "$sock" "$@"; }
 now_ns() { date +%s%N; }
 
 [ "$(id -u)" = 0 ] || { echo "flood.sh: needs root" >&2; exit 1; }
@@ -88,28 +68,9 @@ for b in "$D" "$C" "$F"; do
 	[ -x "$b" ] || { echo "flood.sh: $b missing (make all)" >&2; exit 1; }
 done
 
-# --- helpers (python: echo service, peers' exchanges, log watcher) ---------
+# --- helpers (python: peers' exchanges, log watcher) ---------------------
 cat >"$tmp/helper.py" <<'PY'
 import json, os, re, socket, sys, threading, time
-
-def serve(addr, port):
-    def one(c):
-        c.settimeout(30)
-        try:
-            while True:
-                d = c.recv(64)
-                if not d:
-                    break
-                c.sendall(d)
-        except OSError:
-            pass
-        c.close()
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port)); s.listen(1024)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=one, args=(c,), daemon=True).start()
 
 TIMEOUT_S = 5.0        # one exchange, SYN retransmissions included
 PERSIST_EVERY_S = 0.1  # request/response on a long-lived connection
@@ -189,26 +150,15 @@ def watch(log, pattern, out, timeout_s):
         time.sleep(0.01)
 
 cmd = sys.argv[1]
-if cmd == "serve":
-    serve(sys.argv[2], int(sys.argv[3]))
-elif cmd == "peers":
+if cmd == "peers":
     peers(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6:])
 elif cmd == "watch":
     watch(*sys.argv[2:6])
 PY
 
-start_agent() { # CONF
-	# nsenter execs the agent, so $! is the agent itself.
-	nsenter --net=/run/netns/"$H" "$D" -c "$1" -f >>"$tmp/agent.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 50); do [ -S "$sock" ] && ctl status >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
-prog_count() { inh ip -d link show dev pw0 | grep -c 'prog/xdp'; }
+start_agent() { pwt_start_agent "$1"; } # CONF
+prog_count() { pwt_xdp_count pw0; }
 prog_id() { ip -n "$H" -j -d link show dev pw0 | jq -r '.[0].xdp.prog.id // empty'; }
-state_of() { ctl --json peer "$1" | jq -r .peer.state; }
-is_banned() { [ "$(state_of "$1")" = banned ]; }
-not_banned() { [ "$(state_of "$1")" != banned ]; }
 counters() { ctl --json status | jq -c .counters; }
 # delta A B KEY: B[KEY] - A[KEY] of two counters() snapshots
 delta() { jq -n --argjson a "$1" --argjson b "$2" -r "\$b.$3 - \$a.$3"; }
@@ -254,17 +204,7 @@ peers_summary() { # NAME
 		"$tmp/$1.json" | sed 's/^/  info    /'
 }
 # connect SRC: one request/response with the echo service from SRC
-connect() {
-	inp python3 - "$1" <<-'PY' >/dev/null 2>&1
-		import socket, sys
-		s = socket.socket()
-		s.settimeout(2)
-		s.bind((sys.argv[1], 0))
-		s.connect(("198.18.0.1", 26656))
-		s.sendall(b"ping\n")
-		assert s.recv(16) == b"ping\n"
-	PY
-}
+connect() { pwt_connect_timeout=2 pwt_exchange "$P" "$1" 198.18.0.1 26656; }
 blocked() { ! connect "$1"; }
 watch_start() { # PATTERN OUT
 	python3 "$tmp/helper.py" watch "$tmp/agent.log" "$1" "$2" 20 &
@@ -299,28 +239,17 @@ flood_wait() {
 
 # --- namespaces --------------------------------------------------------------
 echo "netns: setting up $H <-> $P"
-ip netns add "$H" && ip netns add "$P" || exit 1
-ip link add pw0 netns "$H" type veth peer name pw1 netns "$P" || exit 1
-inh ip addr add 198.18.0.1/24 dev pw0
-inh ip addr add fd00:18::1/64 dev pw0 nodad
-inh ip link set pw0 up
-inh ip link set lo up
-inp ip addr add 198.18.0.2/24 dev pw1
+pwt_pair "$H" pw0 "$P" pw1 || exit 1
+pwt_addrs "$H" pw0 198.18.0.1/24 fd00:18::1/64
 # The flooders' addresses are not configured anywhere: the host's answers
 # to them go unanswered, so every packet from them is the flood's.
-for a in $TRUSTED 198.18.2.10 198.18.2.11; do
-	inp ip addr add $a/32 dev pw1
-done
-inp ip link set pw1 up
-inp ip link set lo up
-inh ip route add 198.18.1.0/24 dev pw0
-inh ip route add 198.18.2.0/24 dev pw0
-inh ip route add 198.18.9.0/24 dev pw0
+pwt_addrs "$P" pw1 198.18.0.2/24 $TRUSTED/32 198.18.2.10/32 198.18.2.11/32
+pwt_routes "$H" pw0 198.18.1.0/24 198.18.2.0/24 198.18.9.0/24
 HOST_MAC=$(ip -n "$H" -j link show pw0 | jq -r '.[0].address')
 
-# nsenter execs python, so $! is the server itself.
-nsenter --net=/run/netns/"$H" python3 "$tmp/helper.py" serve 198.18.0.1 $TCP_PORT &
-srv=$!
+# the echo service: idle connections closed after 30 s; a deep accept
+# queue, as a node's
+pwt_echo_server "$H" -i 30 -l 1024 -b 198.18.0.1 tcp/$TCP_PORT
 
 {
 	echo "table inet pwflood {"
@@ -340,19 +269,10 @@ inh nft -f "$tmp/count.nft" || { echo "flood.sh: cannot load the counting table"
 # 65536 (default 262144): a spoofed flood puts thousands of sources on
 # watch, and each is a sanction entry.
 write_conf() { # FILE MODE STATE_DIR
-	cat >"$1" <<-EOF
-		interfaces = ["pw0"];
-		mode = "$2";
-		xdp_mode = "native";
-		protect = ( { proto = "tcp"; port = $TCP_PORT; }, { proto = "udp"; port = $UDP_PORT; } );
-		trusted = [ "198.18.1.0/24" ];
-		maps = { sources = 131072; prefixes = 4096; sanctions = 65536; bancidrs = 1024; };
-		state_dir = "$3";
-		control_socket = "$sock";
-		report_socket = "$tmp/report.sock";
-		pin_root = "$pins";
-		metrics = { listen = ""; };
-	EOF
+	pwt_conf "$1" "mode = \"$2\";" 'xdp_mode = "native";' \
+		"protect = ( { proto = \"tcp\"; port = $TCP_PORT; }, { proto = \"udp\"; port = $UDP_PORT; } );" \
+		'maps = { sources = 131072; prefixes = 4096; sanctions = 65536; bancidrs = 1024; };' \
+		"state_dir = \"$3\";"
 }
 write_conf "$tmp/enforce.conf" enforce "$tmp/state"
 write_conf "$tmp/monitor.conf" monitor "$tmp/state-monitor"
@@ -531,8 +451,7 @@ check "kill: nothing from the flooder reached the stack after the restart" \
 # --- monitor mode -------------------------------------------------------------
 echo "netns: monitor mode: the same SYN flood, nothing dropped"
 check "detach for the monitor run" ctl detach >/dev/null
-for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-pid=
+pwt_await_exit 30
 check "agent starts (monitor)" start_agent "$tmp/monitor.conf"
 check "status says monitor" test "$(ctl --json status | jq -r .mode)" = monitor
 MON_COUNT=300000
@@ -564,5 +483,4 @@ check "monitor: the flood beyond the SYN bucket counted as would-drop" \
 	test "$mpass" -ge $((mon_sent - 40 - 20 * 30))
 check "monitor: no drop of any kind" test "$(delta "$c0" "$c1" malformed_dropped)" = 0
 
-echo "flood netns tests: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+pwt_summary "flood netns tests"

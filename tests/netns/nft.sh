@@ -15,29 +15,16 @@
 # Everything is removed on exit, pass or fail. PWN_LEGACY=1 runs it all
 # with the add + delete + add table replacement of pre-6.3 kernels.
 set -uo pipefail
-[ -n "${PWN_RUNNING:-}" ] && { echo "nft.sh: refusing to run nested" >&2; exit 99; }
-export PWN_RUNNING=1
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+pwt_guard nft.sh PWN_RUNNING
+pwt_init
 T=$root/$BUILD/bin/pw-bench-nft
 H=pwn-host-$$
 P=pwn-peer-$$
-tmp=$(mktemp -d)
-srv=
-passed=0 failed=0
+pins= # nft needs no bpffs
+pwt_trap
 
-cleanup() {
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null
-	ip netns del "$H" 2>/dev/null
-	ip netns del "$P" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok() { echo "  ok    $1"; passed=$((passed + 1)); }
-bad() { echo "  FAIL  $1"; failed=$((failed + 1)); }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
+# nft needs no bpffs: `ip netns exec` is fine here
 inh() { ip netns exec "$H" "$@"; }
 inp() { ip netns exec "$P" "$@"; }
 # PWN_LEGACY=1: every table replacement by add + delete + add
@@ -48,38 +35,6 @@ for c in nft jq python3; do command -v $c >/dev/null || { echo "nft.sh: $c missi
 [ -x "$T" ] || { echo "nft.sh: $T missing (make $T)" >&2; exit 1; }
 
 # --- helpers ---------------------------------------------------------------
-cat >"$tmp/srv.py" <<'PY'
-import socket, sys, threading
-def serve(c):
-    c.settimeout(5)
-    try:
-        while True:
-            d = c.recv(64)
-            if not d:
-                break
-            c.sendall(d)
-    except OSError:
-        pass
-    c.close()
-def tcp(port):
-    s = socket.socket(socket.AF_INET6)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("::", port)); s.listen(64)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
-def udp(port):
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.bind(("::", port))
-    while True:
-        d, a = s.recvfrom(64); s.sendto(d, a)
-for spec in sys.argv[1:]:
-    proto, port = spec.split("/")
-    threading.Thread(target=tcp if proto == "tcp" else udp, args=(int(port),), daemon=True).start()
-threading.Event().wait()
-PY
 # cli.py tcp|udp|hold SRC DST PORT: exit 0 when an echo comes back.
 # hold: echo once, wait for $tmp/go, then echo again on the same flow.
 cat >"$tmp/cli.py" <<'PY'
@@ -151,18 +106,9 @@ refused() { ! pwnft "$@" 2>"$tmp/err"; }
 
 # --- setup -----------------------------------------------------------------
 echo "nft: setting up $H <-> $P"
-ip netns add "$H" && ip netns add "$P" || exit 1
-ip link add pwn0 netns "$H" type veth peer name pwn1 netns "$P" || exit 1
-inh ip link set lo up
-inp ip link set lo up
-inh ip addr add 198.18.0.1/24 dev pwn0
-inh ip -6 addr add fd00:18::1/64 dev pwn0 nodad
-inp ip addr add 198.18.0.2/24 dev pwn1
-inp ip addr add 198.18.0.10/24 dev pwn1
-inp ip -6 addr add fd00:18::2/64 dev pwn1 nodad
-inp ip -6 addr add fd00:18::10/64 dev pwn1 nodad
-inh ip link set pwn0 up
-inp ip link set pwn1 up
+pwt_pair "$H" pwn0 "$P" pwn1 || exit 1
+pwt_addrs "$H" pwn0 198.18.0.1/24 fd00:18::1/64
+pwt_addrs "$P" pwn1 198.18.0.2/24 198.18.0.10/24 fd00:18::2/64 fd00:18::10/64
 
 inh nft -f - <<'EOF' || exit 1
 table inet other {
@@ -179,10 +125,8 @@ table ip peerwall {
 EOF
 others >"$tmp/others.before"
 
-# nft: ip netns exec execs python, so $! is the server
-ip netns exec "$H" python3 "$tmp/srv.py" tcp/26656 udp/30303 tcp/22 tcp/8080 &
-srv=$!
-for _ in $(seq 50); do inh ss -ltn | grep -q ':8080 ' && break; sleep 0.1; done
+# the echo service; idle connections closed after 5 s
+pwt_echo_server "$H" -i 5 tcp/26656 udp/30303 tcp/22 tcp/8080
 
 cat >"$tmp/trusted" <<'EOF'
 # the trusted peer, inside a /29 (merged away), two adjacent /24s
@@ -322,5 +266,4 @@ op "reconcile after remove" pwnft reconcile "${PORTS[@]}" -t "$tmp/trusted"
 op "remove (-L) with the table present" pwnft -L remove
 check "our table is gone" no_table
 
-echo "nft: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+pwt_summary nft

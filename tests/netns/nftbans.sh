@@ -8,49 +8,15 @@
 #
 # Everything is removed on exit, pass or fail.
 set -uo pipefail
-[ -n "${PWT_RUNNING_NFTBANS:-}" ] && { echo "nftbans.sh: refusing to run nested" >&2; exit 99; }
-export PWT_RUNNING_NFTBANS=1
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-D=$root/$BUILD/bin/peerwalld
-C=$root/$BUILD/bin/peerwallctl
+. "$(dirname "$0")/lib.sh"
+pwt_guard nftbans.sh PWT_RUNNING_NFTBANS
+pwt_init peerwall-nftbans
 H=pwb-host-$$
 P=pwb-peer-$$
-tmp=$(mktemp -d)
-pins=/sys/fs/bpf/peerwall-nftbans-$$
-sock=$tmp/ctl.sock
-pid=
-srv=
-passed=0 failed=0
-
-cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null
-	ip netns del "$H" 2>/dev/null
-	ip netns del "$P" 2>/dev/null
-	rm -rf "$pins" "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-ok() { echo "  ok    $1"; passed=$((passed + 1)); }
-bad() { echo "  FAIL  $1"; failed=$((failed + 1)); [ -f "$tmp/agent.log" ] && tail -5 "$tmp/agent.log" | sed 's/^/        log: /'; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
-inh() { nsenter --net=/run/netns/"$H" "$@"; }
-ctl() { inh "$C" -s "$sock" "$@"; }
+pwt_trap
 
 # connect SRC [DST]: exit 0 when a TCP exchange with the service completes
-connect() {
-	nsenter --net=/run/netns/"$P" python3 - "$1" "${2:-198.18.0.1}" <<'PY' >/dev/null 2>&1
-import socket, sys
-fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-s = socket.socket(fam)
-s.settimeout(1.5)
-s.bind((sys.argv[1], 0))
-s.connect((sys.argv[2], 26656))
-s.sendall(b"ping\n")
-assert s.recv(16)
-PY
-}
+connect() { pwt_exchange "$P" "$1" "${2:-198.18.0.1}" 26656; }
 blocked() { ! connect "$@"; }
 ban_set() { inh nft -j list set inet peerwall "$1" 2>/dev/null; }
 # in_set SET CIDR: the element (prefix or address) is in the set
@@ -72,58 +38,20 @@ no_xdp() { ! inh ip -d link show dev pw0 | grep -q 'prog/xdp'; }
 table_gone() { ! inh nft list table inet peerwall >/dev/null 2>&1; }
 drops_counted() { [ "$(ctl --json status | jq '.emergency.nft_ban_drops')" -gt 0 ]; }
 
-start_agent() {
-	nsenter --net=/run/netns/"$H" "$D" -c "$tmp/pw.conf" -f >>"$tmp/agent.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 50); do [ -S "$sock" ] && ctl status >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
+start_agent() { pwt_start_agent; }
+# stop_agent [SIG]: signal the agent (default TERM) and reap it
 stop_agent() { kill -"${1:-TERM}" "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=; }
 
 echo "netns: setting up $H <-> $P"
-ip netns add "$H" && ip netns add "$P" || exit 1
-ip link add pw0 netns "$H" type veth peer name pw1 netns "$P" || exit 1
-inh ip addr add 198.18.0.1/24 dev pw0
-inh ip -6 addr add fd00:90::1/64 dev pw0 nodad
-inh ip link set pw0 up
-inh ip link set lo up
-nsenter --net=/run/netns/"$P" sh -e -c '
-ip addr add 198.18.0.2/24 dev pw1
-for a in 198.18.9.9 198.18.9.10; do ip addr add $a/32 dev pw1; done
-ip -6 addr add fd00:90::2/64 dev pw1 nodad
-ip -6 addr add fd00:99::9/128 dev pw1 nodad
-ip link set pw1 up
-ip link set lo up
-ip route add 198.18.0.1/32 dev pw1 2>/dev/null || true'
-inh ip route add 198.18.9.0/24 dev pw0
-inh ip -6 route add fd00:99::/64 dev pw0
+pwt_pair "$H" pw0 "$P" pw1 || exit 1
+pwt_addrs "$H" pw0 198.18.0.1/24 fd00:90::1/64
+pwt_addrs "$P" pw1 198.18.0.2/24 198.18.9.9/32 198.18.9.10/32 fd00:90::2/64 fd00:99::9/128
+inp ip route add 198.18.0.1/32 dev pw1 2>/dev/null
+pwt_routes "$H" pw0 198.18.9.0/24 fd00:99::/64
 
-nsenter --net=/run/netns/"$H" python3 -c '
-import socket, socketserver, threading
-class H(socketserver.BaseRequestHandler):
-    def handle(self):
-        self.request.sendall(self.request.recv(64))
-class S6(socketserver.ThreadingTCPServer):
-    address_family = socket.AF_INET6
-socketserver.ThreadingTCPServer.allow_reuse_address = True
-S6.allow_reuse_address = True
-s6 = S6(("fd00:90::1", 26656), H)
-threading.Thread(target=s6.serve_forever, daemon=True).start()
-socketserver.ThreadingTCPServer(("198.18.0.1", 26656), H).serve_forever()' &
-srv=$!
+pwt_echo_server "$H" -b 198.18.0.1 -b fd00:90::1 tcp/26656
 
-cat >"$tmp/pw.conf" <<EOF
-interfaces = ["pw0"];
-enforce = "nft";
-protect = ( { proto = "tcp"; port = 26656; } );
-trusted = [ "198.18.1.0/24" ];
-maps = { sources = 65536; prefixes = 4096; sanctions = 4096; bancidrs = 1024; };
-state_dir = "$tmp/state";
-control_socket = "$sock";
-report_socket = "$tmp/report.sock";
-pin_root = "$pins";
-metrics = { listen = ""; };
-EOF
+pwt_conf "$tmp/pw.conf" 'enforce = "nft";'
 sleep 0.5
 
 echo "netns: enforce = nft, bans mirrored into the table"
@@ -175,5 +103,4 @@ pid=
 check "detach removes the table" table_gone
 check "without the table the source connects" connect 198.18.9.9
 
-echo "nftbans netns tests: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+pwt_summary "nftbans netns tests"

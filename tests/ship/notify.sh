@@ -11,35 +11,19 @@
 # clean exit; a restart after SIGKILL re-adopts the attached program with
 # the unit's capabilities (the reason CAP_SYS_ADMIN is in the set).
 set -uo pipefail
-[ -n "${PWT_RUNNING:-}" ] && { echo "notify.sh: refusing to run nested" >&2; exit 99; }
-export PWT_RUNNING=1
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-D=$root/$BUILD/bin/peerwalld
-C=$root/$BUILD/bin/peerwallctl
+. "$(dirname "$0")/../netns/lib.sh"
+pwt_guard notify.sh PWT_RUNNING
+pwt_init
 unit=$root/conf/peerwalld.service
 H=pws-host-$$
-tmp=$(mktemp -d)
-pins=/sys/fs/bpf/peerwall-test-$$
-sock=$tmp/ctl.sock
 nsock=$tmp/notify.sock
-pid= lis=
-passed=0 failed=0
-
+lis=
+pwt_xdp_devs=pw0
 cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	[ -n "$lis" ] && kill "$lis" 2>/dev/null
-	ip -n "$H" link set dev pw0 xdp off 2>/dev/null
-	ip netns del "$H" 2>/dev/null
-	ip netns del "$H-p" 2>/dev/null
-	rm -rf "$pins" "$tmp"
+	pwt_cleanup
 }
-trap cleanup EXIT INT TERM
-
-ok() { echo "  ok    $1"; passed=$((passed + 1)); }
-bad() { echo "  FAIL  $1"; failed=$((failed + 1)); [ -f "$tmp/agent.log" ] && tail -5 "$tmp/agent.log" | sed 's/^/        log: /'; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
-ctl() { nsenter --net=/run/netns/"$H" "$C" -s "$sock" "$@"; }
+pwt_trap
 
 # The unit's bounding set in setpriv's syntax: CAP_BPF CAP_NET_ADMIN -> +bpf,+net_admin
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr ' ' '\n' | grep . |
@@ -60,24 +44,11 @@ PY
 lis=$!
 for _ in $(seq 50); do [ -S "$nsock" ] && break; sleep 0.1; done
 
-ip netns add "$H" && ip netns add "$H-p" || exit 1
-ip link add pw0 netns "$H" type veth peer name pw1 netns "$H-p" || exit 1
-nsenter --net=/run/netns/"$H" ip addr add 198.18.0.1/24 dev pw0
-nsenter --net=/run/netns/"$H" ip link set pw0 up
-nsenter --net=/run/netns/"$H" ip link set lo up
-nsenter --net=/run/netns/"$H-p" ip link set pw1 up
+pwt_pair "$H" pw0 "$H-p" pw1 || exit 1
+pwt_addrs "$H" pw0 198.18.0.1/24
+pwt_addrs "$H-p" pw1
 
-cat >"$tmp/pw.conf" <<EOF
-interfaces = ["pw0"];
-protect = ( { proto = "tcp"; port = 26656; } );
-trusted = [ "198.18.1.0/24" ];
-maps = { sources = 65536; prefixes = 4096; sanctions = 4096; bancidrs = 1024; };
-state_dir = "$tmp/state";
-control_socket = "$sock";
-report_socket = "$tmp/report.sock";
-pin_root = "$pins";
-metrics = { listen = ""; };
-EOF
+pwt_conf "$tmp/pw.conf"
 
 # start [ENV=VALUE...]: the agent as the unit runs it (bounding set, notify
 # socket), env added; returns once READY=1 arrived (or fails after 5 s).
@@ -145,5 +116,4 @@ kill -TERM "$pid"
 wait "$pid" 2>/dev/null
 pid=
 
-echo "ship notify tests: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+pwt_summary "ship notify tests"

@@ -28,41 +28,24 @@
 # one, its lines (and the lines that use their output) are reported as
 # "pend" and not run; once the command exists they must pass.
 set -uo pipefail
-[ -n "${PWT_RUNNING:-}" ] && { echo "runbook.sh: refusing to run nested" >&2; exit 99; }
-export PWT_RUNNING=1
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../netns/lib.sh"
+pwt_guard runbook.sh PWT_RUNNING
+pwt_init
 RB=$root/docs/runbook.md
-D=$root/$BUILD/bin/peerwalld
-C=$root/$BUILD/bin/peerwallctl
-R=$root/$BUILD/bin/peerwall-replay
 H=pwr-host-$$
 P=pwr-peer-$$
-tmp=$(mktemp -d)
-pins=/sys/fs/bpf/peerwall-test-$$
-sock=$tmp/ctl.sock
-pid= srv= flood=
-passed=0 failed=0 pending=0
+flood=
+pending=0
+pwt_xdp_devs=pw0
+pwt_keep_log=${PWT_KEEP_LOG:-}
+# a failed line shows its own output and log lines
+pwt_log_lines=0
 
 cleanup() {
 	[ -n "$flood" ] && kill $flood 2>/dev/null
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null
-	command ip -n "$H" link set dev pw0 xdp off 2>/dev/null
-	command ip netns del "$H" 2>/dev/null
-	command ip netns del "$P" 2>/dev/null
-	[ -n "${PWT_KEEP_LOG:-}" ] && cp "$tmp/agent.log" "$PWT_KEEP_LOG"
-	rm -rf "$pins" "$tmp"
+	pwt_cleanup
 }
-trap cleanup EXIT INT TERM
-
-ok() { echo "  ok    $1"; passed=$((passed + 1)); }
-bad() { echo "  FAIL  $1"; failed=$((failed + 1)); }
-pend() { echo "  pend  $1"; pending=$((pending + 1)); }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
-inh() { nsenter --net=/run/netns/"$H" "$@"; }
-inp() { nsenter --net=/run/netns/"$P" "$@"; }
-ctl() { inh "$C" -s "$sock" "$@"; }
+pwt_trap
 
 # --- the runbook's programs ---------------------------------------------------
 peerwallctl() { inh "$C" -s "$sock" "$@"; }
@@ -92,65 +75,26 @@ journalctl() {
 	if [ -n "$pat" ]; then grep -E -- "$pat" "$tmp/agent.log"; else tail -n "${n:-1000000}" "$tmp/agent.log"; fi
 }
 
-start_agent() {
-	nsenter --net=/run/netns/"$H" "$D" -c "$tmp/pw.conf" -f >>"$tmp/agent.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 50); do [ -S "$sock" ] && ctl status >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
-
+start_agent() { pwt_start_agent; }
 # connect SRC: a TCP exchange with the service completes
-connect() {
-	inp python3 - "$1" <<'PY' >/dev/null 2>&1
-import socket, sys
-s = socket.socket()
-s.settimeout(1.5)
-s.bind((sys.argv[1], 0))
-s.connect(("198.18.0.1", 26656))
-s.sendall(b"ping\n")
-assert s.recv(16)
-PY
-}
+connect() { pwt_exchange "$P" "$1" 198.18.0.1 26656; }
 blocked() { ! connect "$1"; }
 state_is() { [ "$(ctl --json peer "$1" | jq -r .peer.state)" = "$2" ]; }
 posture_is() { [ "$(ctl --json status | jq -r .posture)" = "$1" ]; }
 emergency_is() { [ "$(ctl --json status | jq -r .emergency.on)" = "$1" ]; }
-prog_count() { inh ip -d link show dev pw0 | grep -c 'prog/xdp'; }
+prog_count() { pwt_xdp_count pw0; }
 nonempty() { [ -s "$1" ]; }
 nonempty_dir() { [ -n "$(ls -A "$1" 2>/dev/null)" ]; }
 
 echo "runbook: setting up $H <-> $P"
-command ip netns add "$H" && command ip netns add "$P" || exit 1
-command ip link add pw0 netns "$H" type veth peer name pw1 netns "$P" || exit 1
-inh ip addr add 198.18.0.1/24 dev pw0
-inh ip link set pw0 up
-inh ip link set lo up
-inp ip addr add 198.18.0.2/24 dev pw1
-for a in 198.18.1.10 198.18.2.5 198.18.9.9 198.18.9.10 198.18.9.11 198.18.9.12; do inp ip addr add $a/32 dev pw1; done
-inp ip link set pw1 up
-inp ip link set lo up
-for n in 198.18.1.0/24 198.18.2.0/24 198.18.9.0/24; do inh ip route add $n dev pw0; done
+pwt_pair "$H" pw0 "$P" pw1 || exit 1
+pwt_addrs "$H" pw0 198.18.0.1/24
+pwt_addrs "$P" pw1 198.18.0.2/24 198.18.1.10/32 198.18.2.5/32 198.18.9.9/32 198.18.9.10/32 198.18.9.11/32 198.18.9.12/32
+pwt_routes "$H" pw0 198.18.1.0/24 198.18.2.0/24 198.18.9.0/24
 
-nsenter --net=/run/netns/"$H" python3 -c '
-import socketserver
-class H(socketserver.BaseRequestHandler):
-    def handle(self):
-        self.request.sendall(self.request.recv(64))
-socketserver.ThreadingTCPServer.allow_reuse_address = True
-socketserver.ThreadingTCPServer(("198.18.0.1", 26656), H).serve_forever()' &
-srv=$!
+pwt_echo_server "$H" -b 198.18.0.1 tcp/26656
 
-cat >"$tmp/pw.conf" <<EOF
-interfaces = ["pw0"];
-protect = ( { proto = "tcp"; port = 26656; } );
-trusted = [ "198.18.1.0/24" ];
-maps = { sources = 65536; prefixes = 4096; sanctions = 4096; bancidrs = 1024; };
-state_dir = "$tmp/state";
-control_socket = "$sock";
-report_socket = "$tmp/report.sock";
-pin_root = "$pins";
-metrics = { listen = "127.0.0.1:9477"; };
-EOF
+pwt_conf "$tmp/pw.conf" 'metrics = { listen = "127.0.0.1:9477"; };'
 mkdir -p "$tmp/work" "$tmp/incident-base"
 check "agent starts" start_agent || exit 1
 check "honest peer connects before the attack" connect 198.18.0.2
@@ -249,8 +193,7 @@ after() {
 		saved() { grep -q 'state-test' "$tmp/state/state.json"; }
 		check "  state saved again once the directory is back" saved ;;
 	"peerwallctl detach")
-		for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		pid=
+		pwt_await_exit 30
 		check "  after detach no XDP program is attached" test "$(prog_count)" -eq 0 ;;
 	esac
 }
@@ -332,5 +275,4 @@ else
 	bad "agent restarts for the live metrics check"
 fi
 
-echo "runbook tests: $passed passed, $failed failed, $pending pending (commands not in this build)"
-[ "$failed" -eq 0 ]
+pwt_summary "runbook tests" "$pending pending (commands not in this build)"

@@ -8,30 +8,21 @@
 # A call outside it would be EPERM in production. Needs strace and
 # systemd-analyze; skipped (with a message) without them.
 set -uo pipefail
-[ -n "${PWT_RUNNING:-}" ] && { echo "syscalls.sh: refusing to run nested" >&2; exit 99; }
-export PWT_RUNNING=1
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-D=$root/$BUILD/bin/peerwalld
-C=$root/$BUILD/bin/peerwallctl
-unit=$root/conf/peerwalld.service
+. "$(dirname "$0")/../netns/lib.sh"
+pwt_guard syscalls.sh PWT_RUNNING
 for p in strace systemd-analyze; do
 	command -v $p >/dev/null || { echo "  skip  syscall filter: $p not installed"; exit 0; }
 done
+pwt_init
+unit=$root/conf/peerwalld.service
 H=pwc-host-$$
-tmp=$(mktemp -d)
-pins=/sys/fs/bpf/peerwall-test-$$
-sock=$tmp/ctl.sock
-pid=
+lis=
+pwt_xdp_devs=pw0
 cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	[ -n "${lis:-}" ] && kill "$lis" 2>/dev/null
-	ip -n "$H" link set dev pw0 xdp off 2>/dev/null
-	ip netns del "$H" 2>/dev/null
-	ip netns del "$H-p" 2>/dev/null
-	rm -rf "$pins" "$tmp"
+	[ -n "$lis" ] && kill "$lis" 2>/dev/null
+	pwt_cleanup
 }
-trap cleanup EXIT INT TERM
+pwt_trap
 ctl() { nsenter --net=/run/netns/"$H" "$C" -s "$sock" "$@" >/dev/null 2>&1; }
 
 filter=$(sed -n 's/^SystemCallFilter=//p' "$unit")
@@ -43,33 +34,19 @@ expand() {
 }
 allowed=$(for f in $filter; do case "$f" in @*) expand "$f" ;; *) echo "$f" ;; esac; done | sort -u)
 
-ip netns add "$H" && ip netns add "$H-p" || exit 1
-ip link add pw0 netns "$H" type veth peer name pw1 netns "$H-p" || exit 1
-nsenter --net=/run/netns/"$H" ip addr add 198.18.0.1/24 dev pw0
-nsenter --net=/run/netns/"$H" ip link set pw0 up
-nsenter --net=/run/netns/"$H" ip link set lo up
-nsenter --net=/run/netns/"$H-p" ip link set pw1 up
+pwt_pair "$H" pw0 "$H-p" pw1 || exit 1
+pwt_addrs "$H" pw0 198.18.0.1/24
+pwt_addrs "$H-p" pw1
 : >"$tmp/node.log"
-cat >"$tmp/pw.conf" <<EOF
-interfaces = ["pw0"];
-protect = ( { proto = "tcp"; port = 26656; } );
-trusted = [ "198.18.1.0/24" ];
-maps = { sources = 65536; prefixes = 4096; sanctions = 4096; bancidrs = 1024; };
-state_dir = "$tmp/state";
-control_socket = "$sock";
-report_socket = "$tmp/report.sock";
-pin_root = "$pins";
-control_group = "daemon";
-metrics = { listen = "127.0.0.1:9477"; };
-logwatch = ( { path = "$tmp/node.log"; pattern = "invalid block from ([0-9.]+)"; weight = 20; reason = "bad_block"; } );
-EOF
+pwt_conf "$tmp/pw.conf" 'control_group = "daemon";' 'metrics = { listen = "127.0.0.1:9477"; };' \
+	"logwatch = ( { path = \"$tmp/node.log\"; pattern = \"invalid block from ([0-9.]+)\"; weight = 20; reason = \"bad_block\"; } );"
 
 run_once() { # $1: round; $2: how to stop (term|detach)
 	# strace execs the agent and exits with it
 	NOTIFY_SOCKET=$tmp/notify.sock WATCHDOG_USEC=2000000 nsenter --net=/run/netns/"$H" \
 		strace -f -qq -o "$tmp/trace.$1" "$D" -c "$tmp/pw.conf" -f >>"$tmp/agent.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 100); do [ -S "$sock" ] && ctl status && break; sleep 0.1; done
+	pwt_wait_agent 100
 	ctl ban 198.18.9.9 --ttl 1m --reason syscalls
 	ctl unban 198.18.9.9
 	ctl quarantine 198.18.9.8 --ttl 1m
