@@ -17,6 +17,7 @@
 #include "agent.h"
 #include "agent_nft.h"
 #include "bans.h"
+#include "capture.h"
 #include "log.h"
 #include "state.h"
 
@@ -430,6 +431,8 @@ int pw_agent_init_sim(struct pw_agent *a, const struct pw_config *cfg,
 
 void pw_agent_fini_sim(struct pw_agent *a)
 {
+	/* A capture a control request opened (fuzzing, tests). */
+	pw_evidence_stop(a);
 	ring_buffer__free(a->ifaces[0].rb);
 	pw_engine_free(a->engine);
 	pw_bans_free(a->bans);
