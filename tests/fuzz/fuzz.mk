@@ -1,7 +1,9 @@
 # tests/fuzz/fuzz.mk - libFuzzer harnesses and the datapath invariant run.
 #
-#   make fuzz [FUZZ_S=60] [FUZZ_TARGETS="cidr report"] [FUZZ_DP_PKTS=10000000]
-#       every harness FUZZ_S seconds (one at a time, nice 10), then the
+#   make fuzz [FUZZ_S=60] [FUZZ_RUNS=10000000] [FUZZ_TARGETS="cidr report"]
+#             [FUZZ_DP_PKTS=10000000]
+#       every harness FUZZ_S seconds, or until FUZZ_RUNS executions when
+#       that comes first (one at a time, nice 10), then the
 #       datapath invariant run over FUZZ_DP_PKTS packets; prints a table
 #   make fuzz-smoke
 #       what `make check` runs: each harness ~3 s, 200k invariant packets
@@ -14,6 +16,7 @@
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_TARGETS ?= config report control duration cidr banlist state pcap
 FUZZ_S       ?= 60
+FUZZ_RUNS    ?= -1
 FUZZ_SMOKE_S ?= 3
 FUZZ_DP_PKTS ?= 10000000
 FUZZ_DP_SMOKE_PKTS ?= 200000
@@ -66,7 +69,8 @@ fuzz-build: $(FUZZ_BINS) $(FUZZ_DP)
 
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-build
-	$(Q)BUILD=$(BUILD) tests/fuzz/run.sh -s $(FUZZ_S) -p $(FUZZ_DP_PKTS) \
+	$(Q)BUILD=$(BUILD) tests/fuzz/run.sh -s $(FUZZ_S) -n $(FUZZ_RUNS) \
+	    -p $(FUZZ_DP_PKTS) \
 	    -S $(FUZZ_DP_SEED) $(FUZZ_TARGETS)
 
 fuzz-smoke: fuzz-build

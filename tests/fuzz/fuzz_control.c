@@ -6,10 +6,19 @@
  * The agent is the simulated one peerwall-replay runs (pw_agent_init_sim):
  * the real engine, ban registry and control code over a really loaded
  * datapath (replay clock, small maps), without sockets or state files.
- * Each input gets a fresh agent, and the datapath's bans, trusted set and
- * record are put back to the config's afterwards, so an input's outcome
- * does not depend on the inputs before it and a crash reproduces alone.
  * The peer is root, so every command is reachable.
+ *
+ * One agent serves every input (opening its attention ring maps it into
+ * memory, which cost most of the time when each input had its own
+ * agent), and after each input everything a request can change is put
+ * back to what a fresh agent has: the engine and the ban registry are
+ * replaced by new ones, the runtime allowlist, capture state, counters,
+ * emergency state, flags and config copy go back to the agent's first
+ * values, and the datapath's bans, trusted set, emergency flag, sampling
+ * window and posture go back to the config's. The datapath's record is
+ * then compared with the one the harness started from, so a reset that
+ * missed something fails loudly. An input's outcome does not depend on
+ * the inputs before it and a crash reproduces alone.
  *
  * Skipped: "reload" re-reads the agent's config file from disk; it lives
  * in peerwalld.c, not in the agent library, and this harness links a
@@ -29,6 +38,8 @@
 #include <json-c/json.h>
 
 #include "agent.h"
+#include "bans.h"
+#include "capture.h"
 #include "control.h"
 #include "datapath.h"
 #include "fuzz_util.h"
@@ -49,6 +60,11 @@ static const char config_text[] =
 
 static struct pw_config cfg;
 static struct pw_datapath *dp;
+/* The agent every input runs against, what it looked like when it was
+ * new, and the datapath's record then. */
+static struct pw_agent agent;
+static struct pw_agent agent0;
+static struct pw_dp_config rec0;
 
 int pw_agent_reload(struct pw_agent *a)
 {
@@ -81,6 +97,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	pw_datapath_set_replay_now(dp, SIM_START_NS);
+	agent.deterministic = true;
+	if (pw_agent_init_sim(&agent, &cfg, dp, SIM_START_NS, SIM_SEED))
+		fz_fail("control: simulated agent failed to start");
+	agent0 = agent;
+	rec0 = *pw_datapath_dp_config(dp);
 	return 0;
 }
 
@@ -119,29 +140,20 @@ static void check_response(const char *resp)
 	json_object_put(o);
 }
 
-static bool is_config_ban(const struct pw_cidr *c)
-{
-	for (size_t i = 0; i < cfg.n_bans; i++)
-		if (cfg.bans[i].family == c->family &&
-		    cfg.bans[i].prefixlen == c->prefixlen &&
-		    !memcmp(cfg.bans[i].addr, c->addr, sizeof(c->addr)))
-			return true;
-	return false;
-}
-
-/* Lift every sanction in one map but the config's bans, through the
- * datapath's own API so its entry counts stay right. Sanction tables are
+/* Lift every sanction in one map, through the datapath's own API so its
+ * entry counts stay right. Sanction tables are
  * keyed by the bare source key, the tries by (prefixlen, address). */
 static void lift_all(const char *map, int family, bool trie)
 {
 	const struct pw_dp_config *rec = pw_datapath_dp_config(dp);
 	int fd = pw_datapath_map_fd(dp, map);
 	size_t alen = family == AF_INET ? 4 : 16;
-	uint8_t next[sizeof(uint32_t) + 16], prev[sizeof(next)];
-	bool have_prev = false;
+	uint8_t next[sizeof(uint32_t) + 16];
 	struct pw_cidr c;
 
-	while (bpf_map_get_next_key(fd, have_prev ? prev : NULL, next) == 0) {
+	for (unsigned n = 0; bpf_map_get_next_key(fd, NULL, next) == 0; n++) {
+		if (n > 4096) /* the maps hold 1024 */
+			fz_fail("control: reset: %s does not empty", map);
 		memset(&c, 0, sizeof(c));
 		c.family = family;
 		if (trie) {
@@ -156,53 +168,98 @@ static void lift_all(const char *map, int family, bool trie)
 							: rec->src_prefix_v6);
 			memcpy(c.addr, next, alen);
 		}
-		if (is_config_ban(&c)) {
-			memcpy(prev, next, sizeof(prev));
-			have_prev = true;
-			continue;
-		}
 		if (pw_datapath_unsanction(dp, &c))
 			fz_fail("control: reset: cannot lift a sanction");
-		have_prev = false; /* a trie reorders on delete */
 	}
 }
 
-/* Put the datapath back to the config: no runtime bans or levels, the
- * config's trusted set, emergency off, the config's posture. Rewriting
- * the whole record (65536 port entries) only when posture changed keeps
- * the harness at hundreds of inputs per second. */
+/* Put the datapath back to the config: its bans only (a request may have
+ * lifted one or given it an expiry), no sampling window, emergency off,
+ * the config's posture (the trusted set is pushed by
+ * pw_agent_sync_trusted() in reset_agent). Rewriting the
+ * whole record (65536 port entries) only when posture changed keeps the
+ * harness fast. */
 static void reset_datapath(const struct pw_agent *a)
 {
 	lift_all("sanction_v4", AF_INET, false);
 	lift_all("sanction_v6", AF_INET6, false);
 	lift_all("bancidr_v4", AF_INET, true);
 	lift_all("bancidr_v6", AF_INET6, true);
+	for (size_t i = 0; i < cfg.n_bans; i++)
+		if (pw_datapath_sanction(dp, &cfg.bans[i], PW_SANCTION_BAN,
+					 PW_LVL_NORMAL, 0))
+			fz_fail("control: reset: cannot restore a config ban");
 	if (pw_datapath_set_emergency(dp, false) ||
-	    pw_datapath_set_trusted(dp, cfg.trusted, cfg.n_trusted))
-		fz_fail("control: reset: emergency / trusted");
+	    pw_datapath_set_sampling(dp, 0, 0))
+		fz_fail("control: reset: emergency / sampling");
 	if (a->cfg.agent.posture != cfg.agent.posture &&
 	    pw_datapath_reconfigure(dp, &cfg))
 		fz_fail("control: reset: reconfigure");
 }
 
+/* An empty ban registry. Emptying the one the agent has keeps its memory
+ * (a new one costs a 1024-slot table per input, and listing it walks
+ * every slot); one that grew past its first table (it doubles at half
+ * full) is replaced, so later inputs do not walk a bigger table. */
+static struct pw_bans *empty_bans(struct pw_bans *b)
+{
+	struct pw_ban_record *recs = NULL;
+	long n;
+
+	if (!pw_bans_count(b))
+		return b;
+	n = pw_bans_count(b) < 512 ? pw_bans_list(b, &recs) : -1;
+	for (long i = 0; i < n; i++)
+		if (pw_bans_del(b, &recs[i].cidr))
+			fz_fail("control: reset: cannot empty the registry");
+	free(recs);
+	if (n >= 0)
+		return b;
+	pw_bans_free(b);
+	return pw_bans_new(PW_DEF_MAP_SANCTIONS * 2); /* as init_sim */
+}
+
+/* Make the agent what pw_agent_init_sim() made: a new engine (as
+ * init_sim creates it), an empty ban registry, no runtime allowlist or
+ * capture state, every other field as it was then. The attention ring,
+ * the flagged table and the decision buffer are kept: only the tick uses
+ * them, and control never ticks (the flagged table must still be empty). */
+static void reset_agent(struct pw_agent *a)
+{
+	struct pw_bans *bans;
+
+	if (pw_keytab_count(a->flagged))
+		fz_fail("control: a request flagged sources for the tick");
+	reset_datapath(a);
+	pw_evidence_stop(a);
+	free(a->allowed);
+	pw_engine_free(a->engine);
+	bans = empty_bans(a->bans);
+	*a = agent0;
+	a->bans = bans;
+	a->engine = pw_engine_new(&cfg.scoring, cfg.agent.max_peers, SIM_SEED);
+	if (!a->engine || !a->bans)
+		fz_fail("control: reset: out of memory");
+	pw_engine_set_posture(a->engine, cfg.agent.posture);
+	if (pw_agent_sync_trusted(a))
+		fz_fail("control: reset: trusted set");
+	if (memcmp(pw_datapath_dp_config(dp), &rec0, sizeof(rec0)))
+		fz_fail("control: reset: the datapath's record differs from "
+			"the one the harness started with");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct pw_agent a;
 	const struct ucred root = {.pid = 1, .uid = 0, .gid = 0};
 	char *resp;
 
 	if (size > 1 << 20 || is_reload(data, size))
 		return 0;
-	memset(&a, 0, sizeof(a));
-	a.deterministic = true;
-	if (pw_agent_init_sim(&a, &cfg, dp, SIM_START_NS, SIM_SEED))
-		fz_fail("control: simulated agent failed to start");
-	resp = pw_control_handle(&a, (const char *)data, size, &root);
+	resp = pw_control_handle(&agent, (const char *)data, size, &root);
 	if (!resp)
 		fz_fail("control: no response (out of memory?)");
 	check_response(resp);
 	free(resp);
-	reset_datapath(&a);
-	pw_agent_fini_sim(&a);
+	reset_agent(&agent);
 	return 0;
 }

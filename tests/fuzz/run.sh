@@ -4,9 +4,10 @@
 # run.sh - run the libFuzzer harnesses one after another, then the
 # datapath invariant run, and print one table.
 #
-#   tests/fuzz/run.sh [-s SECONDS] [-p PACKETS] [-S SEED] [TARGET...]
+#   tests/fuzz/run.sh [-s SECONDS] [-n RUNS] [-p PACKETS] [-S SEED] [TARGET...]
 #
-# Each harness runs SECONDS under `nice -n 10` (the machine is shared)
+# Each harness runs SECONDS, or until RUNS executions when -n is given
+# and that comes first, under `nice -n 10` (the machine is shared)
 # from a fresh work corpus in $BUILD/fuzz/work/<target>/ seeded by
 # tests/fuzz/corpus/<target>/ (the tree's corpus is only read). Crashes,
 # leaks, timeouts and OOMs land in $BUILD/fuzz/work/<target>/artifacts/;
@@ -17,14 +18,17 @@ set -eu
 
 BUILD=${BUILD:-build}
 secs=60
+runs=-1
 pkts=200000
 seed=1
-while getopts s:p:S: opt; do
+while getopts s:n:p:S: opt; do
 	case $opt in
 	s) secs=$OPTARG ;;
+	n) runs=$OPTARG ;;
 	p) pkts=$OPTARG ;;
 	S) seed=$OPTARG ;;
-	*) echo "usage: $0 [-s SECONDS] [-p PACKETS] [-S SEED] [TARGET...]" >&2
+	*) echo "usage: $0 [-s SECONDS] [-n RUNS] [-p PACKETS] [-S SEED]" \
+		"[TARGET...]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -40,11 +44,16 @@ for t in $targets; do
 	work=$BUILD/fuzz/work/$t
 	rm -rf "$work"
 	mkdir -p "$work/corpus" "$work/artifacts"
-	echo "  FUZZ     $t (${secs}s)"
+	if [ "$runs" -ge 0 ]; then
+		echo "  FUZZ     $t (${secs}s or $runs runs)"
+	else
+		echo "  FUZZ     $t (${secs}s)"
+	fi
 	rc=0
 	# -close_fd_mask=2: the harness's own stderr (the project's log) is
 	# closed; libFuzzer and the sanitizers keep theirs.
-	nice -n 10 "$bin" -max_total_time="$secs" -print_final_stats=1 \
+	nice -n 10 "$bin" -max_total_time="$secs" -runs="$runs" \
+		-print_final_stats=1 \
 		-timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
 		-artifact_prefix="$work/artifacts/" \
 		"$work/corpus" "$here/corpus/$t" >"$work/log" 2>&1 || rc=$?
