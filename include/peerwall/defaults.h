@@ -57,12 +57,12 @@
 #define PW_DEF_ATTN_PKTS 1000
 
 /* Agent paths and endpoints. */
-#define PW_DEF_STATE_DIR "/var/lib/peerwall"
+#define PW_DEF_STATE_DIR      "/var/lib/peerwall"
 #define PW_DEF_CONTROL_SOCKET "/run/peerwall/control.sock"
-#define PW_DEF_REPORT_SOCKET "/run/peerwall/report.sock"
-#define PW_DEF_PIN_ROOT "/sys/fs/bpf/peerwall"
+#define PW_DEF_REPORT_SOCKET  "/run/peerwall/report.sock"
+#define PW_DEF_PIN_ROOT	      "/sys/fs/bpf/peerwall"
 #define PW_DEF_METRICS_LISTEN "127.0.0.1:9477"
-#define PW_DEF_CONTROL_GROUP "peerwall"
+#define PW_DEF_CONTROL_GROUP  "peerwall"
 /* Reports handled per tick: a flood of reports costs bounded CPU and
  * memory; beyond it they are counted and dropped. */
 #define PW_DEF_REPORTS_PER_TICK 10000

@@ -64,8 +64,8 @@ static bool drop_odd(const void *key, void *val, void *arg)
 static void test_random_against_model(void **state)
 {
 	static struct model m;
-	struct pw_keytab *t = pw_keytab_new(sizeof(uint32_t), sizeof(uint64_t),
-					    MODEL_KEYS);
+	struct pw_keytab *t =
+		pw_keytab_new(sizeof(uint32_t), sizeof(uint64_t), MODEL_KEYS);
 	uint64_t seed = 88172645463325252ull;
 
 	(void)state;
