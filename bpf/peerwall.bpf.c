@@ -6,6 +6,8 @@
  *   parse -> protected (proto, port)? -> trusted? -> emergency? -> banned?
  *   -> source buckets (level from the sanction table) -> prefix buckets
  *   -> untrusted-global buckets -> pass
+ * A source without state yet meets the prefix and global buckets first
+ * (its own is full) and gets state only when they let it through.
  * Monitor mode evaluates all of it and passes what it would drop.
  * Dropped (and would-drop) packets can be sampled into a ring buffer for
  * evidence: off by default, rate-limited, first snaplen bytes.
@@ -133,6 +135,57 @@ static __always_inline void pw_attention(struct pw_src_state *s, __u64 now_ns,
 		pw_count(PW_X_ATTN_EVENTS, 0);
 }
 
+/* The source bucket pair for a sanction level. */
+static __always_inline const struct pw_bucket_pair_params *
+pw_src_params(const struct pw_dp_config *cfg, __u32 level)
+{
+	if (level == PW_LVL_WATCH)
+		return &cfg->src[PW_LVL_WATCH];
+	if (level == PW_LVL_THROTTLE)
+		return &cfg->src[PW_LVL_THROTTLE];
+	if (level == PW_LVL_QUARANTINE)
+		return &cfg->src[PW_LVL_QUARANTINE];
+	return &cfg->src[0];
+}
+
+/* The shared buckets, prefix then untrusted-global: PW_R_PASS or the
+ * drop reason of the first that says no. */
+static __always_inline __u32 pw_shared_take(const struct pw_dp_config *cfg,
+					    const struct pw_pkt *pkt,
+					    void *prefix, const void *pkey,
+					    __u64 now_ns)
+{
+	struct pw_bucket_state *pb, *gb;
+	__u32 zero = 0;
+	int took;
+
+	pb = bpf_map_lookup_elem(prefix, pkey);
+	if (!pb) {
+		struct pw_bucket_state init = {};
+
+		bpf_map_update_elem(prefix, pkey, &init, BPF_NOEXIST);
+		pb = bpf_map_lookup_elem(prefix, pkey);
+	}
+	if (pb) {
+		took = pw_pair_take(&pb->pkt_tat_ns, &pb->syn_tat_ns, now_ns,
+				    &cfg->prefix, pkt->is_syn);
+		if (took == PW_TAKE_PKT)
+			return PW_R_DROP_RATE_PREFIX;
+		if (took == PW_TAKE_SYN)
+			return PW_R_DROP_SYN_PREFIX;
+	}
+	gb = bpf_map_lookup_elem(&global_bucket, &zero);
+	if (gb) {
+		took = pw_pair_take(&gb->pkt_tat_ns, &gb->syn_tat_ns, now_ns,
+				    &cfg->global, pkt->is_syn);
+		if (took == PW_TAKE_PKT)
+			return PW_R_DROP_RATE_GLOBAL;
+		if (took == PW_TAKE_SYN)
+			return PW_R_DROP_SYN_GLOBAL;
+	}
+	return PW_R_PASS;
+}
+
 /* Per-family policy after parsing: trusted -> emergency -> banned ->
  * buckets. `key` is the masked source, `pkey` the masked prefix, `lpm` the
  * full source address as an LPM key. Returns an enum pw_reason. */
@@ -144,11 +197,10 @@ static __always_inline __u32 pw_decide(const struct pw_dp_config *cfg,
 				       const void *lpm, const void *key,
 				       __u32 key_len, const void *pkey)
 {
-	struct pw_bucket_state *pb, *gb;
 	struct pw_sanction *sn;
 	struct pw_src_state *s;
 	__u32 level = PW_LVL_NORMAL;
-	__u32 zero = 0, reason;
+	__u32 reason, flags;
 	__u64 now_ns;
 	int took;
 
@@ -176,6 +228,11 @@ static __always_inline __u32 pw_decide(const struct pw_dp_config *cfg,
 		}
 	}
 
+	/* A source with no state has a full bucket of its own, so for it the
+	 * shared buckets decide, first: a packet they drop creates no state
+	 * and no attention event. A spoofed flood then churns neither the
+	 * source table (the honest peers' entries stay) nor the agent; the
+	 * per-reason counters still see every packet. */
 	s = bpf_map_lookup_elem(src, key);
 	if (!s) {
 		struct pw_src_state init = {
@@ -183,74 +240,42 @@ static __always_inline __u32 pw_decide(const struct pw_dp_config *cfg,
 			.epoch = ~0u,
 		};
 
+		reason = pw_shared_take(cfg, pkt, prefix, pkey, now_ns);
+		if (reason != PW_R_PASS)
+			return reason;
 		bpf_map_update_elem(src, key, &init, BPF_NOEXIST);
 		s = bpf_map_lookup_elem(src, key);
-		if (!s)
+		if (!s) {
 			pw_count(PW_X_SRC_TABLE_FULL, 0);
-	}
-
-	reason = PW_R_PASS;
-	if (s) {
-		const struct pw_bucket_pair_params *lp = &cfg->src[0];
-
-		if (level == PW_LVL_WATCH)
-			lp = &cfg->src[PW_LVL_WATCH];
-		else if (level == PW_LVL_THROTTLE)
-			lp = &cfg->src[PW_LVL_THROTTLE];
-		else if (level == PW_LVL_QUARANTINE)
-			lp = &cfg->src[PW_LVL_QUARANTINE];
-		took = pw_pair_take(&s->pkt_tat_ns, &s->syn_tat_ns, now_ns, lp,
-				    pkt->is_syn);
+			return PW_R_PASS;
+		}
+		/* Cannot say no to a fresh bucket: the charge only. */
+		pw_pair_take(&s->pkt_tat_ns, &s->syn_tat_ns, now_ns,
+			     pw_src_params(cfg, level), pkt->is_syn);
+	} else {
+		took = pw_pair_take(&s->pkt_tat_ns, &s->syn_tat_ns, now_ns,
+				    pw_src_params(cfg, level), pkt->is_syn);
 		if (took == PW_TAKE_PKT)
 			reason = PW_R_DROP_RATE_SRC;
 		else if (took == PW_TAKE_SYN)
 			reason = PW_R_DROP_SYN_SRC;
-	}
-	if (reason == PW_R_PASS) {
-		pb = bpf_map_lookup_elem(prefix, pkey);
-		if (!pb) {
-			struct pw_bucket_state init = {};
-
-			bpf_map_update_elem(prefix, pkey, &init, BPF_NOEXIST);
-			pb = bpf_map_lookup_elem(prefix, pkey);
-		}
-		if (pb) {
-			took = pw_pair_take(&pb->pkt_tat_ns, &pb->syn_tat_ns,
-					    now_ns, &cfg->prefix, pkt->is_syn);
-			if (took == PW_TAKE_PKT)
-				reason = PW_R_DROP_RATE_PREFIX;
-			else if (took == PW_TAKE_SYN)
-				reason = PW_R_DROP_SYN_PREFIX;
-		}
-	}
-	if (reason == PW_R_PASS) {
-		gb = bpf_map_lookup_elem(&global_bucket, &zero);
-		if (gb) {
-			took = pw_pair_take(&gb->pkt_tat_ns, &gb->syn_tat_ns,
-					    now_ns, &cfg->global, pkt->is_syn);
-			if (took == PW_TAKE_PKT)
-				reason = PW_R_DROP_RATE_GLOBAL;
-			else if (took == PW_TAKE_SYN)
-				reason = PW_R_DROP_SYN_GLOBAL;
-		}
+		else
+			reason = pw_shared_take(cfg, pkt, prefix, pkey, now_ns);
 	}
 
-	if (s) {
-		__u32 flags = pkt->is_syn ? PW_ATTN_SYN : 0;
+	flags = pkt->is_syn ? PW_ATTN_SYN : 0;
+	s->packets++;
+	s->bytes += bytes;
+	s->syns += pkt->is_syn;
+	s->last_seen_ns = now_ns;
+	if (reason != PW_R_PASS) {
+		__u32 d = reason - PW_R_DROP_RATE_SRC;
 
-		s->packets++;
-		s->bytes += bytes;
-		s->syns += pkt->is_syn;
-		s->last_seen_ns = now_ns;
-		if (reason != PW_R_PASS) {
-			__u32 d = reason - PW_R_DROP_RATE_SRC;
-
-			if (d < PW_SD_NR)
-				s->drops[d]++;
-			flags |= PW_ATTN_DROPPED;
-		}
-		pw_attention(s, now_ns, cfg, pkt->family, key, key_len, flags);
+		if (d < PW_SD_NR)
+			s->drops[d]++;
+		flags |= PW_ATTN_DROPPED;
 	}
+	pw_attention(s, now_ns, cfg, pkt->family, key, key_len, flags);
 	return reason;
 }
 

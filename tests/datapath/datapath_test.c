@@ -1394,6 +1394,89 @@ static void test_sanction_table_full(void **state)
 	pw_datapath_close(r.dp);
 }
 
+/* A spoofed flood against a tight global bucket: the packets it drops
+ * from sources without state create none (no table churn, no attention
+ * events), an honest source's entry stays and still counts its drops (the
+ * flood emptied the packet bucket too: rate or SYN, either counts), and
+ * every packet is still counted under its reason. Per family. */
+static void test_spoofed_no_state(void **state)
+{
+	static const struct pw_pktspec syn = TCP_SYN(PORT_BOTH);
+	const struct encap *e = &encaps[0];
+	enum { SPOOFED = 100 };
+
+	(void)state;
+	for (size_t fi = 0; fi < ARRAY_SIZE(fams); fi++) {
+		const struct fam *f = &fams[fi];
+		uint8_t frame[FRAME_MAX_BYTES], key[16], next[16];
+		struct pw_stat st[PW_STAT_NR];
+		struct pw_pktspec spec;
+		struct pw_src_state v;
+		struct pw_config cfg;
+		char addr[INET6_ADDRSTRLEN];
+		struct dp_run r;
+		uint32_t verdict, passed = 0, entries = 0;
+		void *prev = NULL;
+		int fd, len;
+
+		config_for(&(struct dp_setup){.limits = LIM_GLOBAL}, &cfg);
+		assert_int_equal(dp_open(&cfg, &r), 0);
+		fd = pw_datapath_map_fd(r.dp, f->family == AF_INET ? "src_v4"
+								   : "src_v6");
+		assert_true(fd >= 0);
+
+		/* The honest source first: one SYN of the global burst. */
+		spec = spec_for(&syn, f, e, f->src);
+		len = pw_pkt_build(&spec, frame, sizeof(frame));
+		assert_true(len > 0);
+		assert_int_equal(dp_feed(&r, frame, (size_t)len, &verdict), 0);
+		assert_int_equal(verdict, XDP_PASS);
+
+		/* The flood: the rest of the SYN burst passes, then nothing. */
+		for (unsigned i = 0; i < SPOOFED; i++) {
+			rot_addr(f, ROT_NET, i, addr, sizeof(addr));
+			spec = spec_for(&syn, f, e, addr);
+			len = pw_pkt_build(&spec, frame, sizeof(frame));
+			assert_true(len > 0);
+			assert_int_equal(
+				dp_feed(&r, frame, (size_t)len, &verdict), 0);
+			passed += verdict == XDP_PASS;
+		}
+		assert_int_equal(passed, TIGHT_SYN_PPS - 1);
+
+		/* State for the honest source and the ones that passed only. */
+		while (!bpf_map_get_next_key(fd, prev, next)) {
+			memcpy(key, next, sizeof(key));
+			prev = key;
+			entries++;
+		}
+		assert_int_equal(entries, TIGHT_SYN_PPS);
+
+		/* The honest source, once more: its entry is there, and the
+		 * global bucket's drop is counted on it. */
+		spec = spec_for(&syn, f, e, f->src);
+		len = pw_pkt_build(&spec, frame, sizeof(frame));
+		assert_int_equal(dp_feed(&r, frame, (size_t)len, &verdict), 0);
+		assert_int_equal(verdict, XDP_DROP);
+		src_key(f, f->src, key);
+		assert_int_equal(bpf_map_lookup_elem(fd, key, &v), 0);
+		assert_int_equal(v.syns, 2);
+		assert_int_equal(v.drops[PW_SD_RATE_GLOBAL] +
+					 v.drops[PW_SD_SYN_GLOBAL],
+				 1);
+
+		/* Every packet under its reason; one attention event per
+		 * source with state (each opened a connection). */
+		assert_int_equal(pw_datapath_stats(r.dp, st), 0);
+		assert_int_equal(st[PW_R_PASS].packets, TIGHT_SYN_PPS);
+		assert_int_equal(st[PW_R_DROP_RATE_GLOBAL].packets +
+					 st[PW_R_DROP_SYN_GLOBAL].packets,
+				 SPOOFED - (TIGHT_SYN_PPS - 1) + 1);
+		assert_int_equal(st[PW_X_ATTN_EVENTS].packets, TIGHT_SYN_PPS);
+		pw_datapath_close(r.dp);
+	}
+}
+
 static void test_pktbuild(void **state)
 {
 	static const struct pw_pktspec bad[] = {
@@ -1658,6 +1741,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_source_key),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_sanction_table_full),
+		cmocka_unit_test(test_spoofed_no_state),
 		cmocka_unit_test(test_sampling),
 	};
 
