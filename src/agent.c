@@ -377,8 +377,8 @@ int pw_agent_logmatch(struct pw_agent *a, const struct pw_report *r)
 	return feed(a, r, PW_SIG_LOG);
 }
 
-int pw_agent_src_counters(const struct pw_agent *a, const struct pw_srckey *k,
-			  struct pw_src_state *out)
+static int src_counters(const struct pw_agent *a, const struct pw_srckey *k,
+			struct pw_src_state *out, bool skip_empty)
 {
 	bool found = false;
 
@@ -388,6 +388,8 @@ int pw_agent_src_counters(const struct pw_agent *a, const struct pw_srckey *k,
 		int fd = pw_datapath_map_fd(a->ifaces[i].dp, map);
 		struct pw_src_state s;
 
+		if (skip_empty && a->ifaces[i].src_empty[k->family == 6])
+			continue;
 		if (fd < 0 || bpf_map_lookup_elem(fd, k->addr, &s))
 			continue;
 		found = true;
@@ -402,6 +404,19 @@ int pw_agent_src_counters(const struct pw_agent *a, const struct pw_srckey *k,
 			out->last_seen_ns = s.last_seen_ns;
 	}
 	return found ? 0 : -ENOENT;
+}
+
+int pw_agent_src_counters(const struct pw_agent *a, const struct pw_srckey *k,
+			  struct pw_src_state *out)
+{
+	return src_counters(a, k, out, false);
+}
+
+int pw_agent_src_counters_tick(const struct pw_agent *a,
+			       const struct pw_srckey *k,
+			       struct pw_src_state *out)
+{
+	return src_counters(a, k, out, true);
 }
 
 int pw_agent_init_sim(struct pw_agent *a, const struct pw_config *cfg,

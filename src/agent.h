@@ -52,6 +52,10 @@ struct pw_iface {
 	struct pw_datapath *dp;
 	const char *xdp_mode; /* "native" / "generic" */
 	struct ring_buffer *rb;
+	/* Its source tables (IPv4, IPv6) held no entry when this tick
+	 * began: the tick's lookups skip them (a link that carries only
+	 * trusted or unprotected traffic costs no syscall per source). */
+	bool src_empty[2];
 };
 
 /* Packed source key for the agent's tables (no padding bytes). */
@@ -195,5 +199,9 @@ void pw_agent_fini_sim(struct pw_agent *a);
 /* Sum of a source's datapath counters over the interfaces. */
 int pw_agent_src_counters(const struct pw_agent *a, const struct pw_srckey *k,
 			  struct pw_src_state *out);
+/* The same, skipping the tables that were empty when the tick began. */
+int pw_agent_src_counters_tick(const struct pw_agent *a,
+			       const struct pw_srckey *k,
+			       struct pw_src_state *out);
 
 #endif /* PW_AGENT_H */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <netinet/in.h>
@@ -73,7 +74,7 @@ static bool score_one(const void *key, void *val, void *arg)
 
 	(void)val;
 	a->flag_taken++;
-	if (pw_agent_src_counters(a, k, &cur))
+	if (pw_agent_src_counters_tick(a, k, &cur))
 		return true; /* evicted from the LRU since it was flagged */
 	for (int d = 0; d < PW_SD_NR; d++)
 		drops += cur.drops[d];
@@ -142,6 +143,24 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Which source tables are empty as the tick begins. A source that gets
+ * its first entry in one of them during the tick is read at the next:
+ * its totals only grow, so nothing is lost, only seen a tick later. */
+static void mark_empty_tables(struct pw_agent *a)
+{
+	static const char *const maps[2] = {"src_v4", "src_v6"};
+
+	for (size_t i = 0; i < a->n_ifaces; i++)
+		for (int f = 0; f < 2; f++) {
+			int fd = pw_datapath_map_fd(a->ifaces[i].dp, maps[f]);
+			uint8_t key[16];
+
+			a->ifaces[i].src_empty[f] =
+				fd >= 0 &&
+				bpf_map_get_next_key(fd, NULL, key) == -ENOENT;
+		}
+}
+
 /* Score flagged sources round robin from where the last tick stopped:
  * at most PW_AGENT_SOURCES_PER_TICK of them and PW_AGENT_SCORE_BUDGET_MS
  * of wall time, checked every PW_AGENT_SWEEP_CHUNK slots. */
@@ -185,6 +204,7 @@ void pw_agent_tick(struct pw_agent *a)
 	if (a->logwatch)
 		pw_logwatch_poll(a->logwatch, a->cfg.agent.reports_per_tick,
 				 on_logmatch, a);
+	mark_empty_tables(a);
 	score_flagged(a, wall0);
 	if (pw_keytab_count(a->flagged)) {
 		a->ctr.attention_deferred += pw_keytab_count(a->flagged);
