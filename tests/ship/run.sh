@@ -8,7 +8,7 @@ set -uo pipefail
 export PWT_SHIP_RUNNING=1
 here=$(cd "$(dirname "$0")" && pwd)
 failed=
-for t in man monitoring unit notify syscalls runbook; do
+for t in man monitoring unit notify syscalls runbook systemd; do
 	echo "  SHIP     $t"
 	"$here/$t.sh" || failed="$failed $t"
 done
