@@ -99,6 +99,21 @@ static __always_inline int pw_pair_take(__u64 *pkt_tat, __u64 *syn_tat,
 	return PW_TAKE_OK;
 }
 
+/* The reason for pw_pair_take()'s answer: PW_R_PASS, or the bucket
+ * pair's rate reason, or the SYN reason that follows it in enum pw_reason. */
+static __always_inline __u32 pw_take_reason(int took, __u32 rate_reason)
+{
+	if (took == PW_TAKE_PKT)
+		return rate_reason;
+	if (took == PW_TAKE_SYN)
+		return rate_reason + 1;
+	return PW_R_PASS;
+}
+_Static_assert(PW_R_DROP_SYN_SRC == PW_R_DROP_RATE_SRC + 1 &&
+		       PW_R_DROP_SYN_PREFIX == PW_R_DROP_RATE_PREFIX + 1 &&
+		       PW_R_DROP_SYN_GLOBAL == PW_R_DROP_RATE_GLOBAL + 1,
+	       "each SYN reason follows its rate reason");
+
 /* A sanction in force at now_ns, or NULL. */
 static __always_inline struct pw_sanction *
 pw_sanction_live(struct pw_sanction *s, __u64 now_ns)
@@ -156,8 +171,7 @@ static __always_inline __u32 pw_shared_take(const struct pw_dp_config *cfg,
 					    __u64 now_ns)
 {
 	struct pw_bucket_state *pb, *gb;
-	__u32 zero = 0;
-	int took;
+	__u32 zero = 0, reason = PW_R_PASS;
 
 	pb = bpf_map_lookup_elem(prefix, pkey);
 	if (!pb) {
@@ -166,24 +180,20 @@ static __always_inline __u32 pw_shared_take(const struct pw_dp_config *cfg,
 		bpf_map_update_elem(prefix, pkey, &init, BPF_NOEXIST);
 		pb = bpf_map_lookup_elem(prefix, pkey);
 	}
-	if (pb) {
-		took = pw_pair_take(&pb->pkt_tat_ns, &pb->syn_tat_ns, now_ns,
-				    &cfg->prefix, pkt->is_syn);
-		if (took == PW_TAKE_PKT)
-			return PW_R_DROP_RATE_PREFIX;
-		if (took == PW_TAKE_SYN)
-			return PW_R_DROP_SYN_PREFIX;
-	}
+	if (pb)
+		reason = pw_take_reason(pw_pair_take(&pb->pkt_tat_ns,
+						     &pb->syn_tat_ns, now_ns,
+						     &cfg->prefix, pkt->is_syn),
+					PW_R_DROP_RATE_PREFIX);
+	if (reason != PW_R_PASS)
+		return reason;
 	gb = bpf_map_lookup_elem(&global_bucket, &zero);
-	if (gb) {
-		took = pw_pair_take(&gb->pkt_tat_ns, &gb->syn_tat_ns, now_ns,
-				    &cfg->global, pkt->is_syn);
-		if (took == PW_TAKE_PKT)
-			return PW_R_DROP_RATE_GLOBAL;
-		if (took == PW_TAKE_SYN)
-			return PW_R_DROP_SYN_GLOBAL;
-	}
-	return PW_R_PASS;
+	if (gb)
+		reason = pw_take_reason(pw_pair_take(&gb->pkt_tat_ns,
+						     &gb->syn_tat_ns, now_ns,
+						     &cfg->global, pkt->is_syn),
+					PW_R_DROP_RATE_GLOBAL);
+	return reason;
 }
 
 /* Per-family policy after parsing: trusted -> emergency -> banned ->
@@ -200,9 +210,9 @@ static __always_inline __u32 pw_decide(const struct pw_dp_config *cfg,
 	struct pw_sanction *sn;
 	struct pw_src_state *s;
 	__u32 level = PW_LVL_NORMAL;
+	__u32 shared = PW_R_NR; /* the shared buckets' answer, once taken */
 	__u32 reason, flags;
 	__u64 now_ns;
-	int took;
 
 	if (trusted_count && bpf_map_lookup_elem(trusted, lpm))
 		return PW_R_PASS_TRUSTED;
@@ -240,28 +250,24 @@ static __always_inline __u32 pw_decide(const struct pw_dp_config *cfg,
 			.epoch = ~0u,
 		};
 
-		reason = pw_shared_take(cfg, pkt, prefix, pkey, now_ns);
-		if (reason != PW_R_PASS)
-			return reason;
+		shared = pw_shared_take(cfg, pkt, prefix, pkey, now_ns);
+		if (shared != PW_R_PASS)
+			return shared;
 		bpf_map_update_elem(src, key, &init, BPF_NOEXIST);
 		s = bpf_map_lookup_elem(src, key);
 		if (!s) {
 			pw_count(PW_X_SRC_TABLE_FULL, 0);
 			return PW_R_PASS;
 		}
-		/* Cannot say no to a fresh bucket: the charge only. */
-		pw_pair_take(&s->pkt_tat_ns, &s->syn_tat_ns, now_ns,
-			     pw_src_params(cfg, level), pkt->is_syn);
-	} else {
-		took = pw_pair_take(&s->pkt_tat_ns, &s->syn_tat_ns, now_ns,
-				    pw_src_params(cfg, level), pkt->is_syn);
-		if (took == PW_TAKE_PKT)
-			reason = PW_R_DROP_RATE_SRC;
-		else if (took == PW_TAKE_SYN)
-			reason = PW_R_DROP_SYN_SRC;
-		else
-			reason = pw_shared_take(cfg, pkt, prefix, pkey, now_ns);
 	}
+	/* A fresh bucket cannot say no: for a new source this is the charge
+	 * only, and its shared buckets were taken above. */
+	reason = pw_take_reason(pw_pair_take(&s->pkt_tat_ns, &s->syn_tat_ns,
+					     now_ns, pw_src_params(cfg, level),
+					     pkt->is_syn),
+				PW_R_DROP_RATE_SRC);
+	if (reason == PW_R_PASS && shared == PW_R_NR)
+		reason = pw_shared_take(cfg, pkt, prefix, pkey, now_ns);
 
 	flags = pkt->is_syn ? PW_ATTN_SYN : 0;
 	s->packets++;

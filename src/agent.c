@@ -385,11 +385,12 @@ static int src_counters(const struct pw_agent *a, const struct pw_srckey *k,
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < a->n_ifaces; i++) {
 		const char *map = k->family == 4 ? "src_v4" : "src_v6";
-		int fd = pw_datapath_map_fd(a->ifaces[i].dp, map);
 		struct pw_src_state s;
+		int fd;
 
 		if (skip_empty && a->ifaces[i].src_empty[k->family == 6])
 			continue;
+		fd = pw_datapath_map_fd(a->ifaces[i].dp, map);
 		if (fd < 0 || bpf_map_lookup_elem(fd, k->addr, &s))
 			continue;
 		found = true;
